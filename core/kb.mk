@@ -1,0 +1,1 @@
+# Knowledge base loading and retrieval (see kb.h).

@@ -1,0 +1,1 @@
+# Task profile, data files, metrics, grading (see task.h).

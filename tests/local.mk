@@ -1,0 +1,27 @@
+# tests/ — Check suites run by automake's parallel harness, TAP output.
+aml_empty =
+aml_space = $(aml_empty) $(aml_empty)
+LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh
+AM_TESTS_ENVIRONMENT = \
+	CK_TAP_LOG_FILE_NAME=- ; \
+	export CK_TAP_LOG_FILE_NAME ; \
+	AUTOMLGEN_PLUGIN_PATH='$(abs_top_srcdir)/plugins:$(abs_top_srcdir)/operators:$(abs_top_srcdir)/kb-packs' ; \
+	AUTOMLGEN_LIBRARY_PATH='$(subst $(aml_space),:,$(strip $(PLUGIN_LIBDIRS)))' ; \
+	AML_PYTHON='$(AML_PYTHON)' ; \
+	AML_SRCDIR='$(abs_top_srcdir)' ; AML_BUILDDIR='$(abs_top_builddir)' ; \
+	export AUTOMLGEN_PLUGIN_PATH AUTOMLGEN_LIBRARY_PATH AML_PYTHON AML_SRCDIR AML_BUILDDIR ;
+
+TEST_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) -DSRCDIR=\"$(abs_top_srcdir)\" \
+	-DBUILDDIR=\"$(abs_top_builddir)\"
+TEST_LIBS = core/libamlcore.la tests/libamltest.la $(CHECK_LIBS)
+
+# Shared test support: a mock host table for testing plugins alone.
+check_LTLIBRARIES += tests/libamltest.la
+tests_libamltest_la_SOURCES = tests/mock_host.c tests/mock_host.h
+tests_libamltest_la_CFLAGS = $(TEST_CFLAGS)
+tests_libamltest_la_LIBADD = core/libamlcore.la
+
+include tests/task.mk
+include tests/kb.mk
+include tests/executor.mk
+include tests/core.mk
