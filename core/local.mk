@@ -3,15 +3,36 @@ noinst_LTLIBRARIES += core/libamlcore.la
 core_libamlcore_la_SOURCES = \
 	core/util.c core/util.h \
 	core/log.c core/log.h \
-	core/yamltree.c core/yamltree.h
+	core/yamltree.c core/yamltree.h \
+	core/conf.c core/conf.h \
+	core/manifest.c core/manifest.h \
+	core/registry.c core/registry.h \
+	core/loader.c core/loader.h \
+	core/host.c core/host.h \
+	core/graph.c core/graph.h \
+	core/rundir.c core/rundir.h \
+	core/evaluate.c core/evaluate.h \
+	core/search.c core/search.h \
+	core/run.c core/run.h
+nodist_core_libamlcore_la_SOURCES = core/default_config.c
 core_libamlcore_la_LIBADD = $(YAML_LIBS) $(JSONC_LIBS)
 
+# The built-in defaults ship inside the binary (and as a file to read).
+core/default_config.c: $(top_srcdir)/core/default.yaml $(top_srcdir)/scripts/embed-text.sh
+	$(AM_V_GEN)$(MKDIR_P) core && \
+	$(SHELL) $(top_srcdir)/scripts/embed-text.sh aml_default_config \
+		$(top_srcdir)/core/default.yaml > $@.tmp && mv $@.tmp $@
+BUILT_SOURCES = core/default_config.c
+CLEANFILES += core/default_config.c
+dist_pkgdata_DATA += core/default.yaml
+
 # Fragments owned by the parts of the core that grow on their own.
+AML_CLI_FILES =
 include core/task.mk
 include core/kb.mk
 
-# The CLI (enabled once its commands exist).
-#bin_PROGRAMS += automlgen
-#automlgen_SOURCES = core/main.c
-#automlgen_LDADD = core/libamlcore.la
-EXTRA_DIST += core/main.c
+# The CLI: one file per sub-command.
+bin_PROGRAMS += automlgen
+automlgen_SOURCES = core/main.c core/cli.h core/cli_args.c core/cli_args.h \
+	core/cmd_run.c core/cmd_config.c core/cmd_plugins.c $(AML_CLI_FILES)
+automlgen_LDADD = core/libamlcore.la

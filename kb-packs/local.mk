@@ -1,1 +1,21 @@
-# Knowledge-base packs.
+# Knowledge-base packs, installed as $(pkgdatadir)/kb-packs/<pack>/...
+# (nobase keeps the kb-packs/<pack>/ part of each path).
+nobase_dist_pkgdata_DATA += \
+	kb-packs/tabular/manifest.yaml \
+	kb-packs/tabular/README.md \
+	kb-packs/tabular/templates/pipeline.py \
+	kb-packs/tabular/entries/categorical_encoding.yaml \
+	kb-packs/tabular/entries/date_parts.yaml \
+	kb-packs/tabular/entries/extra_trees.yaml \
+	kb-packs/tabular/entries/hist_gradient_boosting.yaml \
+	kb-packs/tabular/entries/knn.yaml \
+	kb-packs/tabular/entries/log_target.yaml \
+	kb-packs/tabular/entries/logistic_regression.yaml \
+	kb-packs/tabular/entries/mlp.yaml \
+	kb-packs/tabular/entries/numeric_impute_scale.yaml \
+	kb-packs/tabular/entries/pipeline.yaml \
+	kb-packs/tabular/entries/random_forest.yaml \
+	kb-packs/tabular/entries/ridge.yaml \
+	kb-packs/tabular/entries/seed_averaging.yaml \
+	kb-packs/tabular/entries/svm.yaml \
+	kb-packs/tabular/entries/xgboost.yaml

@@ -1,1 +1,3 @@
 # Provider and executor plugins.
+include plugins/local/local.mk
+include plugins/kbsynth/local.mk

@@ -1,6 +1,59 @@
 # Core tests: YAML, config, manifests, plugin loading, runs.
-check_PROGRAMS += tests/check_yaml
+check_PROGRAMS += tests/check_yaml tests/check_conf tests/check_manifest tests/check_loader \
+	tests/check_run
+TESTS += tests/check_yaml tests/check_conf tests/check_manifest tests/check_loader \
+	tests/check_run
 tests_check_yaml_SOURCES = tests/check_yaml.c
 tests_check_yaml_CFLAGS = $(TEST_CFLAGS)
 tests_check_yaml_LDADD = $(TEST_LIBS)
-TESTS += tests/check_yaml
+tests_check_conf_SOURCES = tests/check_conf.c
+tests_check_conf_CFLAGS = $(TEST_CFLAGS)
+tests_check_conf_LDADD = $(TEST_LIBS)
+tests_check_manifest_SOURCES = tests/check_manifest.c
+tests_check_manifest_CFLAGS = $(TEST_CFLAGS)
+tests_check_manifest_LDADD = $(TEST_LIBS)
+tests_check_loader_SOURCES = tests/check_loader.c
+tests_check_loader_CFLAGS = $(TEST_CFLAGS)
+tests_check_loader_LDADD = $(TEST_LIBS)
+tests_check_run_SOURCES = tests/check_run.c
+tests_check_run_CFLAGS = $(TEST_CFLAGS)
+tests_check_run_LDADD = $(TEST_LIBS)
+
+# Deliberately broken plugins, one per loader refusal (never installed).
+check_LTLIBRARIES += tests/tp_good.la
+tests_tp_good_la_SOURCES = tests/plugins/testplugin.c
+tests_tp_good_la_CPPFLAGS = $(AM_CPPFLAGS) -DTP_NAME=\"tp-good\"
+tests_tp_good_la_LDFLAGS = -module -avoid-version -shared -rpath /nowhere
+check_LTLIBRARIES += tests/tp_nosym.la
+tests_tp_nosym_la_SOURCES = tests/plugins/testplugin.c
+tests_tp_nosym_la_CPPFLAGS = $(AM_CPPFLAGS) -DTP_NAME=\"tp-nosym\" -DTP_NO_SYMBOL
+tests_tp_nosym_la_LDFLAGS = -module -avoid-version -shared -rpath /nowhere
+check_LTLIBRARIES += tests/tp_abi_major.la
+tests_tp_abi_major_la_SOURCES = tests/plugins/testplugin.c
+tests_tp_abi_major_la_CPPFLAGS = $(AM_CPPFLAGS) -DTP_NAME=\"tp-abi-major\" -DTP_ABI_MAJOR=2
+tests_tp_abi_major_la_LDFLAGS = -module -avoid-version -shared -rpath /nowhere
+check_LTLIBRARIES += tests/tp_abi_minor.la
+tests_tp_abi_minor_la_SOURCES = tests/plugins/testplugin.c
+tests_tp_abi_minor_la_CPPFLAGS = $(AM_CPPFLAGS) -DTP_NAME=\"tp-abi-minor\" -DTP_ABI_MINOR=99
+tests_tp_abi_minor_la_LDFLAGS = -module -avoid-version -shared -rpath /nowhere
+check_LTLIBRARIES += tests/tp_kind.la
+tests_tp_kind_la_SOURCES = tests/plugins/testplugin.c
+tests_tp_kind_la_CPPFLAGS = $(AM_CPPFLAGS) -DTP_NAME=\"tp-kind\" -DTP_KIND=AML_KIND_EXECUTOR
+tests_tp_kind_la_LDFLAGS = -module -avoid-version -shared -rpath /nowhere
+check_LTLIBRARIES += tests/tp_name.la
+tests_tp_name_la_SOURCES = tests/plugins/testplugin.c
+tests_tp_name_la_CPPFLAGS = $(AM_CPPFLAGS) -DTP_NAME=\"tp-other\"
+tests_tp_name_la_LDFLAGS = -module -avoid-version -shared -rpath /nowhere
+check_LTLIBRARIES += tests/tp_version.la
+tests_tp_version_la_SOURCES = tests/plugins/testplugin.c
+tests_tp_version_la_CPPFLAGS = $(AM_CPPFLAGS) -DTP_NAME=\"tp-version\" -DTP_VERSION=\"9.9.9\"
+tests_tp_version_la_LDFLAGS = -module -avoid-version -shared -rpath /nowhere
+check_LTLIBRARIES += tests/tp_noops.la
+tests_tp_noops_la_SOURCES = tests/plugins/testplugin.c
+tests_tp_noops_la_CPPFLAGS = $(AM_CPPFLAGS) -DTP_NAME=\"tp-noops\" -DTP_NO_OPS
+tests_tp_noops_la_LDFLAGS = -module -avoid-version -shared -rpath /nowhere
+check_LTLIBRARIES += tests/tp_initfail.la
+tests_tp_initfail_la_SOURCES = tests/plugins/testplugin.c
+tests_tp_initfail_la_CPPFLAGS = $(AM_CPPFLAGS) -DTP_NAME=\"tp-initfail\" -DTP_INIT_FAILS
+tests_tp_initfail_la_LDFLAGS = -module -avoid-version -shared -rpath /nowhere
+EXTRA_DIST += tests/data

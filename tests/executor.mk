@@ -1,1 +1,15 @@
-# executor tests
+# Executor tests: the local executor plugin alone under the mock host,
+# running the Python scripts of tests/scripts/ with $(AML_PYTHON).
+check_PROGRAMS += tests/check_executor
+tests_check_executor_SOURCES = tests/check_executor.c
+tests_check_executor_CFLAGS = $(TEST_CFLAGS)
+tests_check_executor_LDADD = $(TEST_LIBS)
+TESTS += tests/check_executor
+EXTRA_DIST += \
+	tests/scripts/ok.py \
+	tests/scripts/crash.py \
+	tests/scripts/hang.py \
+	tests/scripts/flood.py \
+	tests/scripts/selfkill.py \
+	tests/scripts/env.py \
+	tests/scripts/sleep_id.py

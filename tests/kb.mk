@@ -1,1 +1,30 @@
-# kb tests
+# kb tests: the knowledge base (check_kb) and the kbsynth provider
+# (check_kbsynth, which runs the scripts it drafts under $(AML_PYTHON)).
+check_PROGRAMS += tests/check_kb tests/check_kbsynth
+TESTS += tests/check_kb tests/check_kbsynth
+tests_check_kb_SOURCES = tests/check_kb.c
+tests_check_kb_CFLAGS = $(TEST_CFLAGS)
+tests_check_kb_LDADD = $(TEST_LIBS) $(JSONC_LIBS)
+tests_check_kbsynth_SOURCES = tests/check_kbsynth.c
+tests_check_kbsynth_CFLAGS = $(TEST_CFLAGS)
+tests_check_kbsynth_LDADD = $(TEST_LIBS) $(JSONC_LIBS)
+
+EXTRA_DIST += \
+	tests/data/kb/bad_abi/manifest.yaml \
+	tests/data/kb/bad_kind/manifest.yaml \
+	tests/data/kb/bad_yaml/manifest.yaml \
+	tests/data/kb/no_entries_dir/manifest.yaml \
+	tests/data/kb/mixed/manifest.yaml \
+	tests/data/kb/mixed/entries/README.txt \
+	tests/data/kb/mixed/entries/a_good.yaml \
+	tests/data/kb/mixed/entries/b_no_id.yaml \
+	tests/data/kb/mixed/entries/c_bad_level.yaml \
+	tests/data/kb/mixed/entries/d_bad_default.yaml \
+	tests/data/kb/mixed/entries/e_bad_yaml.yaml \
+	tests/data/kb/mixed/entries/f_dup.yaml \
+	tests/data/kb/mixed/entries/g_bad_slot.yaml \
+	tests/data/kb/mixed/entries/h_list.yaml \
+	tests/data/kb/mixed/entries/i_bad_type.yaml \
+	tests/data/kb/mixed/entries/j_missing_module.yaml \
+	tests/data/kb/mixed/entries/k_needs_json.yaml \
+	tests/data/kb/mixed/entries/l_bad_code_file.yaml

@@ -15,6 +15,17 @@ TEST_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) -DSRCDIR=\"$(abs_top_srcdir)\" \
 	-DBUILDDIR=\"$(abs_top_builddir)\"
 TEST_LIBS = core/libamlcore.la tests/libamltest.la $(CHECK_LIBS)
 
+# The example tasks the end-to-end tests run on, made from scikit-learn's
+# bundled datasets by the same script users run.
+check_DATA = examples/tasks/.stamp
+examples/tasks/.stamp: $(top_srcdir)/scripts/make-example-tasks.py
+	$(AM_V_GEN)$(AML_PYTHON) $(top_srcdir)/scripts/make-example-tasks.py examples/tasks \
+		>/dev/null && touch $@
+clean-local: clean-example-tasks
+clean-example-tasks:
+	-rm -rf examples/tasks
+.PHONY: clean-example-tasks
+
 # Shared test support: a mock host table for testing plugins alone.
 check_LTLIBRARIES += tests/libamltest.la
 tests_libamltest_la_SOURCES = tests/mock_host.c tests/mock_host.h

@@ -45,8 +45,8 @@ extern "C" {
 #define AML_ABI_MAJOR 1
 #define AML_ABI_MINOR 0
 
-/* The one symbol every plugin exports. */
-#define AML_PLUGIN_SYMBOL "aml_plugin"
+/* The one symbol every plugin exports (the descriptor). */
+#define AML_PLUGIN_SYMBOL "aml_plugin_descriptor"
 
 #if defined(__GNUC__)
 #define AML_PRINTF(f, a) __attribute__((format(printf, f, a)))
@@ -369,7 +369,7 @@ typedef struct aml_plugin_desc {
 
 /* Declares the descriptor with the current ABI version. */
 #define AML_PLUGIN_DEFINE(kind_, name_, version_, init_, fini_, ops_)       \
-	AML_EXPORT const aml_plugin_desc aml_plugin = {                    \
+	AML_EXPORT const aml_plugin_desc aml_plugin_descriptor = {                    \
 		AML_ABI_MAJOR, AML_ABI_MINOR, (kind_), 0, (name_), (version_), \
 		(init_), (fini_), (ops_), {0}}
 

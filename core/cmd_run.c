@@ -1,0 +1,54 @@
+/*
+ * cmd_run.c — `automlgen run TASK_DIR [--config FILE] [-o key=value]...`
+ */
+#include "config.h"
+
+#include <stdio.h>
+
+#include "cli.h"
+#include "cli_args.h"
+#include "run.h"
+#include "util.h"
+
+int
+aml_cmd_run(int argc, char **argv)
+{
+	aml_cli_args a;
+	aml_run_result res;
+	char err[AML_ERRLEN] = "";
+	int rc;
+
+	if ((rc = aml_cli_parse(argc, argv, &a)) != 0) {
+		aml_cli_free(&a);
+		return rc;
+	}
+	if (a.n_pos != 1) {
+		fprintf(stderr, "usage: automlgen run TASK_DIR [--config FILE] [-o key=value]...\n");
+		aml_cli_free(&a);
+		return 2;
+	}
+	rc = aml_run(a.cfg, a.pos[0], &res, err, sizeof err);
+	if (rc != AML_OK) {
+		fprintf(stderr, "automlgen: %s\n", err);
+		if (res.run_dir)
+			fprintf(stderr, "automlgen: what was done is in %s\n", res.run_dir);
+		aml_run_result_free(&res);
+		aml_cli_free(&a);
+		return res.run_dir ? 1 : 2;
+	}
+	if (res.has_best) {
+		printf("best validation score: %.6g (node %d; %zu of %zu nodes valid)\n",
+		       res.best_score, res.best_node, res.valid, res.nodes);
+		printf("run directory: %s\n", res.run_dir);
+		printf("  submission:    %s/submission.csv\n", res.run_dir);
+		printf("  best solution: %s/best_solution.py\n", res.run_dir);
+		printf("  summary:       %s/summary.json\n", res.run_dir);
+	} else {
+		printf("no valid submission: none of %zu nodes was valid (see %s/summary.json)\n",
+		       res.nodes, res.run_dir);
+	}
+	rc = res.has_best ? 0 : 1;
+	aml_run_result_free(&res);
+	aml_cli_free(&a);
+	return rc;
+}

@@ -1,0 +1,196 @@
+/*
+ * host.c — see host.h.
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "host.h"
+#include "kb.h"
+#include "log.h"
+#include "util.h"
+
+void
+aml_context_init(aml_context *ctx, const aml_config *cfg)
+{
+	memset(ctx, 0, sizeof *ctx);
+	ctx->cfg = cfg;
+	pthread_mutex_init(&ctx->lock, NULL);
+}
+
+void
+aml_context_destroy(aml_context *ctx)
+{
+	pthread_mutex_destroy(&ctx->lock);
+}
+
+static void
+h_log(aml_plugin *self, int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	aml_vlog(level, self ? self->manifest->name : "plugin", fmt, ap);
+	va_end(ap);
+}
+
+const char *
+aml_host_param(const aml_plugin *p, const aml_config *cfg, const char *key)
+{
+	const aml_param_spec *spec = aml_manifest_param(p->manifest, key);
+	const char *v = NULL;
+	aml_sb k = {0};
+
+	if (spec == NULL)
+		return NULL;
+	if (cfg) {
+		aml_sb_printf(&k, "%s.%s.%s", aml_kind_section(p->manifest->kind),
+			      p->manifest->name, key);
+		v = k.s ? aml_config_get(cfg, k.s) : NULL;
+		if (v == NULL) {
+			k.len = 0;
+			aml_sb_printf(&k, "%s.%s", p->slot, key);
+			v = k.s ? aml_config_get(cfg, k.s) : NULL;
+		}
+		aml_sb_free(&k);
+	}
+	return v ? v : spec->dflt;
+}
+
+static const char *
+h_param(aml_plugin *self, const char *key)
+{
+	return aml_host_param(self, self->ctx ? self->ctx->cfg : NULL, key);
+}
+
+/* Is key (under prefix) a parameter this plugin must declare? */
+static int
+check_one(const aml_plugin *p, const aml_config *cfg, const char *key,
+	  const char *prefix, char *err, size_t errlen)
+{
+	size_t n = strlen(prefix);
+	const char *rest;
+	const aml_param_spec *spec;
+	aml_sb names = {0};
+	size_t i;
+
+	if (strncmp(key, prefix, n) != 0 || key[n] != '.')
+		return AML_OK;
+	rest = key + n + 1;
+	if (strchr(rest, '.'))
+		return AML_OK; /* another plugin's ("provider.openai.model") */
+	spec = aml_manifest_param(p->manifest, rest);
+	if (spec == NULL) {
+		for (i = 0; i < p->manifest->n_params; i++)
+			aml_sb_printf(&names, "%s%s", i ? ", " : "", p->manifest->params[i].name);
+		aml_seterr(err, errlen, "%s: '%s' is not a parameter of %s plugin '%s' (%s: %s)",
+			   aml_config_source(cfg, key), key, aml_kind_name(p->manifest->kind),
+			   p->manifest->name, names.len ? "it takes" : "it takes none",
+			   names.len ? names.s : "see its manifest.yaml");
+		aml_sb_free(&names);
+		return AML_EINVAL;
+	}
+	if (aml_param_check(spec, aml_config_get(cfg, key)) != 0) {
+		aml_seterr(err, errlen, "%s: '%s' must be a%s %s, got '%s'",
+			   aml_config_source(cfg, key), key,
+			   spec->type == AML_PARAM_INT ? "n" : "",
+			   aml_param_type_name(spec->type), aml_config_get(cfg, key));
+		return AML_EINVAL;
+	}
+	return AML_OK;
+}
+
+int
+aml_host_check_params(const aml_plugin *p, const aml_config *cfg,
+		      char *err, size_t errlen)
+{
+	aml_sb own = {0};
+	const char *key;
+	size_t i;
+	int rc = AML_OK;
+
+	aml_sb_printf(&own, "%s.%s", aml_kind_section(p->manifest->kind), p->manifest->name);
+	if (own.oom)
+		return AML_ENOMEM;
+	for (i = 0; rc == AML_OK && (key = aml_config_key_at(cfg, i)) != NULL; i++) {
+		rc = check_one(p, cfg, key, own.s, err, errlen);
+		if (rc == AML_OK && strcmp(own.s, p->slot) != 0)
+			rc = check_one(p, cfg, key, p->slot, err, errlen);
+	}
+	aml_sb_free(&own);
+	return rc;
+}
+
+static const aml_task *
+h_task(aml_plugin *self)
+{
+	return self->ctx ? self->ctx->task : NULL;
+}
+
+static int
+h_llm(aml_plugin *self, const aml_llm_request *req, aml_llm_response *resp,
+      char *err, size_t errlen)
+{
+	aml_context *ctx = self->ctx;
+	const aml_provider_ops *ops;
+	int rc;
+
+	memset(resp, 0, sizeof *resp);
+	if (ctx == NULL || ctx->provider == NULL) {
+		aml_seterr(err, errlen, "no LLM provider is configured for this run");
+		return AML_EUNSUPPORTED;
+	}
+	ops = aml_plugin_provider(ctx->provider);
+	rc = ops->complete(ctx->provider->state, req, resp, err, errlen);
+	if (rc == AML_OK && resp->text == NULL) {
+		aml_seterr(err, errlen, "provider '%s' returned no text",
+			   ctx->provider->manifest->name);
+		rc = AML_EPROTO;
+	}
+	pthread_mutex_lock(&ctx->lock);
+	ctx->stats.calls++;
+	ctx->stats.tokens_in += resp->tokens_in;
+	ctx->stats.tokens_out += resp->tokens_out;
+	if (rc != AML_OK)
+		ctx->stats.failures++;
+	pthread_mutex_unlock(&ctx->lock);
+	if (rc != AML_OK) {
+		free(resp->text);
+		free(resp->model);
+		resp->text = resp->model = NULL;
+		if (rc > 0)
+			rc = AML_EPLUGIN;
+	}
+	return rc;
+}
+
+static int
+h_kb(aml_plugin *self, const aml_kb_query *q, const aml_kb_entry **out,
+     size_t cap, size_t *n, char *err, size_t errlen)
+{
+	aml_context *ctx = self->ctx;
+
+	*n = 0;
+	if (ctx == NULL || ctx->kb == NULL)
+		return AML_OK; /* knowledge base off: no entries */
+	return aml_kb_search(ctx->kb, ctx->task, q, out, cap, n, err, errlen);
+}
+
+static const char *
+h_dir(aml_plugin *self)
+{
+	return self->manifest->dir;
+}
+
+static const aml_host host_table = {
+	AML_ABI_MAJOR, AML_ABI_MINOR, h_log, h_param, h_task, h_llm, h_kb,
+	malloc, free, strdup, h_dir,
+};
+
+const aml_host *
+aml_host_table(void)
+{
+	return &host_table;
+}

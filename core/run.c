@@ -1,0 +1,370 @@
+/*
+ * run.c — see run.h.
+ */
+#include "config.h"
+
+#include <json-c/json.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "graph.h"
+#include "host.h"
+#include "kb.h"
+#include "loader.h"
+#include "log.h"
+#include "registry.h"
+#include "run.h"
+#include "rundir.h"
+#include "search.h"
+#include "task.h"
+#include "util.h"
+
+extern char **environ;
+
+#define MAX_OPS 16
+
+typedef struct run_state {
+	const aml_config *cfg;
+	aml_task_info *task;
+	aml_registry *reg;
+	aml_context ctx;
+	aml_plugin *provider;
+	aml_plugin *executor;
+	aml_search_op ops[MAX_OPS];
+	size_t n_ops;
+	aml_kb *kb;
+	aml_rundir rd;
+	aml_search search;
+	int search_ready;
+} run_state;
+
+/* Load, check and initialise the plugin that fills slot. */
+static int
+open_slot(run_state *st, aml_kind kind, const char *slot, aml_plugin **out,
+	  char *err, size_t errlen)
+{
+	const char *name = aml_config_get(st->cfg, slot);
+	const aml_manifest *m;
+	aml_plugin *p;
+	int rc;
+
+	*out = NULL;
+	if (name == NULL || name[0] == '\0') {
+		aml_seterr(err, errlen, "configuration key '%s' names no %s plugin",
+			   slot, aml_kind_name(kind));
+		return AML_EINVAL;
+	}
+	m = aml_registry_find(st->reg, kind, name, err, errlen);
+	if (m == NULL)
+		return AML_ENOTFOUND;
+	rc = aml_plugin_load(m, slot, &p, err, errlen);
+	if (rc != AML_OK)
+		return rc;
+	rc = aml_host_check_params(p, st->cfg, err, errlen);
+	if (rc == AML_OK)
+		rc = aml_plugin_init(p, &st->ctx, err, errlen);
+	if (rc != AML_OK) {
+		aml_plugin_close(p);
+		return rc;
+	}
+	aml_debug("loaded %s plugin %s %s from %s", aml_kind_name(kind), m->name,
+		  m->version, p->libpath);
+	*out = p;
+	return AML_OK;
+}
+
+/* Does the interpreter import what every generated script needs? */
+static int
+check_python(const char *python, char *err, size_t errlen)
+{
+	char *argv[] = {(char *)python, "-c", "import numpy, pandas, sklearn", NULL};
+	posix_spawn_file_actions_t fa;
+	pid_t pid;
+	int status, rc;
+
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	rc = posix_spawn(&pid, python, &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (rc != 0) {
+		aml_seterr(err, errlen, "cannot run the interpreter %s: %s; set executor.python",
+			   python, strerror(rc));
+		return AML_EINVAL;
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		aml_seterr(err, errlen,
+			   "the interpreter %s cannot import numpy, pandas and sklearn; "
+			   "install them (Debian: apt-get install python3-pandas python3-sklearn) "
+			   "or point executor.python at one that can", python);
+		return AML_EINVAL;
+	}
+	return AML_OK;
+}
+
+static int
+load_kb(run_state *st, const char *python, char *err, size_t errlen)
+{
+	size_t i;
+	int on, rc;
+
+	rc = aml_config_bool(st->cfg, "kb.enabled", &on, err, errlen);
+	if (rc != AML_OK || !on)
+		return rc;
+	rc = aml_kb_new(&st->kb);
+	if (rc != AML_OK)
+		return rc;
+	for (i = 0; i < aml_registry_count(st->reg); i++) {
+		const aml_registry_item *it = aml_registry_at(st->reg, i);
+		char perr[AML_ERRLEN] = "";
+
+		if (it->manifest == NULL) {
+			if (it->error)
+				aml_debug("plugin manifest skipped: %s", it->error);
+			continue;
+		}
+		if (it->manifest->kind != AML_KIND_KB || it->shadowed_by)
+			continue;
+		if (aml_kb_add_pack(st->kb, it->manifest->dir, perr, sizeof perr) != AML_OK)
+			aml_warn("knowledge pack skipped: %s", perr);
+	}
+	rc = aml_kb_check_modules(st->kb, python, err, errlen);
+	if (rc != AML_OK)
+		return rc;
+	st->ctx.kb = st->kb;
+	aml_info("knowledge base: %zu entries", aml_kb_size(st->kb));
+	return AML_OK;
+}
+
+static int
+write_summary(run_state *st, aml_run_result *res, const char *chosen_why)
+{
+	const aml_task *t = aml_task_view(st->task);
+	aml_graph *g = &st->search.graph;
+	json_object *o = json_object_new_object(), *nodes = json_object_new_array();
+	json_object *counts = json_object_new_object(), *llm = json_object_new_object();
+	size_t i, by_status[5] = {0};
+	const char *text;
+	char err[AML_ERRLEN];
+	int rc;
+
+	if (o == NULL || nodes == NULL || counts == NULL || llm == NULL) {
+		json_object_put(o);
+		json_object_put(nodes);
+		json_object_put(counts);
+		json_object_put(llm);
+		return AML_ENOMEM;
+	}
+	for (i = 0; i < g->n; i++) {
+		const aml_node *n = g->nodes[i];
+		json_object *j = json_object_new_object();
+
+		by_status[n->status]++;
+		json_object_object_add(j, "id", json_object_new_int((int)n->id));
+		json_object_object_add(j, "parent", json_object_new_int(n->parent));
+		json_object_object_add(j, "operator", json_object_new_string(n->op));
+		json_object_object_add(j, "status",
+				       json_object_new_string(aml_node_status_name(n->status)));
+		json_object_object_add(j, "score",
+				       n->has_score ? json_object_new_double(n->score) : NULL);
+		json_object_object_add(j, "reason", json_object_new_string(n->reason));
+		json_object_object_add(j, "exec_seconds", json_object_new_double(n->exec_seconds));
+		json_object_array_add(nodes, j);
+	}
+	for (i = 0; i < 5; i++)
+		json_object_object_add(counts, aml_node_status_name((aml_node_status)i),
+				       json_object_new_int((int)by_status[i]));
+	json_object_object_add(o, "task", json_object_new_string(t->name));
+	json_object_object_add(o, "metric", json_object_new_string(t->metric));
+	json_object_object_add(o, "higher_is_better", json_object_new_boolean(t->higher_is_better));
+	json_object_object_add(o, "best_node", g->best >= 0 ? json_object_new_int(g->best) : NULL);
+	json_object_object_add(o, "best_score",
+			       g->best >= 0 ? json_object_new_double(g->nodes[g->best]->score) : NULL);
+	json_object_object_add(o, "chosen", json_object_new_string(chosen_why));
+	json_object_object_add(o, "stop_reason", json_object_new_string(st->search.stop_reason));
+	json_object_object_add(o, "seconds", json_object_new_double(aml_now() - st->search.t0));
+	json_object_object_add(o, "nodes_total", json_object_new_int((int)g->n));
+	json_object_object_add(o, "nodes_by_status", counts);
+	json_object_object_add(llm, "calls", json_object_new_int64((int64_t)st->ctx.stats.calls));
+	json_object_object_add(llm, "failures", json_object_new_int64((int64_t)st->ctx.stats.failures));
+	json_object_object_add(llm, "tokens_in", json_object_new_int64((int64_t)st->ctx.stats.tokens_in));
+	json_object_object_add(llm, "tokens_out", json_object_new_int64((int64_t)st->ctx.stats.tokens_out));
+	json_object_object_add(o, "llm", llm);
+	json_object_object_add(o, "provider", json_object_new_string(st->provider->manifest->name));
+	json_object_object_add(o, "executor", json_object_new_string(st->executor->manifest->name));
+	json_object_object_add(o, "nodes", nodes);
+	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+	rc = aml_rundir_write(&st->rd, "summary.json", text, strlen(text), err, sizeof err);
+	if (rc != AML_OK)
+		aml_err("%s", err);
+	json_object_put(o);
+	res->nodes = g->n;
+	res->valid = by_status[AML_NODE_VALID];
+	return rc;
+}
+
+/* Copy the best node's script and submission to the run's top level. */
+static int
+write_best(run_state *st, aml_run_result *res, char *err, size_t errlen)
+{
+	aml_graph *g = &st->search.graph;
+	const aml_node *b;
+	aml_sb src = {0}, dst = {0};
+	int rc;
+
+	if (g->best < 0)
+		return AML_OK;
+	b = g->nodes[g->best];
+	rc = aml_rundir_write(&st->rd, "best_solution.py", b->code, strlen(b->code), err, errlen);
+	if (rc != AML_OK)
+		return rc;
+	aml_sb_printf(&src, "%s/nodes/%04u/submission/submission.csv", st->rd.path, (unsigned)b->id);
+	aml_sb_printf(&dst, "%s/submission.csv", st->rd.path);
+	rc = src.oom || dst.oom ? AML_ENOMEM : aml_copy_file(src.s, dst.s, err, errlen);
+	aml_sb_free(&src);
+	aml_sb_free(&dst);
+	if (rc == AML_OK) {
+		res->has_best = 1;
+		res->best_score = b->score;
+		res->best_node = (int)b->id;
+	}
+	return rc;
+}
+
+static void
+run_cleanup(run_state *st)
+{
+	size_t i;
+
+	if (st->search_ready)
+		aml_search_destroy(&st->search);
+	for (i = 0; i < st->n_ops; i++) {
+		aml_plugin_close(st->ops[i].plugin);
+		free(st->ops[i].name);
+	}
+	aml_plugin_close(st->executor);
+	aml_plugin_close(st->provider);
+	aml_kb_free(st->kb);
+	aml_context_destroy(&st->ctx);
+	aml_registry_free(st->reg);
+	aml_task_free(st->task);
+	aml_rundir_destroy(&st->rd);
+	aml_log_close_file();
+}
+
+int
+aml_run(const aml_config *cfg, const char *task_dir, aml_run_result *res,
+	char *err, size_t errlen)
+{
+	run_state st;
+	const char *const *need;
+	const char *policy, *python;
+	char *cfgtext = NULL, *logpath;
+	int rc;
+
+	memset(res, 0, sizeof *res);
+	res->best_node = -1;
+	memset(&st, 0, sizeof st);
+	st.cfg = cfg;
+	aml_context_init(&st.ctx, cfg);
+
+	policy = aml_config_get(cfg, "search.policy");
+	need = aml_search_policy_ops(policy ? policy : "");
+	if (need == NULL) {
+		aml_seterr(err, errlen, "unknown search.policy '%s' (known: drafts)",
+			   policy ? policy : "");
+		rc = AML_EINVAL;
+		goto out;
+	}
+	rc = aml_task_load(task_dir, &st.task, err, errlen);
+	if (rc != AML_OK)
+		goto out;
+	st.ctx.task = aml_task_view(st.task);
+	rc = aml_registry_scan(aml_config_get(cfg, "plugins.path"), &st.reg, err, errlen);
+	if (rc != AML_OK)
+		goto out;
+
+	if ((rc = open_slot(&st, AML_KIND_PROVIDER, "provider", &st.provider, err, errlen)))
+		goto out;
+	st.ctx.provider = st.provider;
+	if ((rc = open_slot(&st, AML_KIND_EXECUTOR, "executor", &st.executor, err, errlen)))
+		goto out;
+	for (; need[st.n_ops] && st.n_ops < MAX_OPS; st.n_ops++) {
+		aml_sb slot = {0};
+
+		aml_sb_printf(&slot, "operators.%s", need[st.n_ops]);
+		st.ops[st.n_ops].name = strdup(need[st.n_ops]);
+		rc = slot.oom || st.ops[st.n_ops].name == NULL ? AML_ENOMEM
+			: open_slot(&st, AML_KIND_OPERATOR, slot.s, &st.ops[st.n_ops].plugin,
+				    err, errlen);
+		aml_sb_free(&slot);
+		if (rc != AML_OK) {
+			st.n_ops++;
+			goto out;
+		}
+	}
+	python = aml_host_param(st.executor, cfg, "python");
+	if (python == NULL)
+		python = AML_DEFAULT_PYTHON;
+	if ((rc = check_python(python, err, errlen)))
+		goto out;
+	if ((rc = load_kb(&st, python, err, errlen)))
+		goto out;
+
+	if ((rc = aml_rundir_create(cfg, aml_task_view(st.task)->name, &st.rd, err, errlen)))
+		goto out;
+	res->run_dir = strdup(st.rd.path);
+	logpath = aml_path_join(st.rd.path, "run.log");
+	if (logpath == NULL || aml_log_open_file(logpath) != AML_OK)
+		aml_warn("cannot write %s/run.log", st.rd.path);
+	free(logpath);
+	{
+		FILE *f = open_memstream(&cfgtext, &(size_t){0});
+
+		if (f) {
+			size_t len;
+
+			aml_config_dump(cfg, f, 1);
+			fclose(f);
+			len = strlen(cfgtext);
+			if (aml_rundir_write(&st.rd, "config.yaml", cfgtext, len, err, errlen) != AML_OK)
+				aml_warn("%s", err);
+			free(cfgtext);
+		}
+	}
+	aml_info("run %s: task %s, metric %s (%s), provider %s, executor %s",
+		 st.rd.path, aml_task_view(st.task)->name, aml_task_view(st.task)->metric,
+		 aml_task_view(st.task)->higher_is_better ? "higher is better" : "lower is better",
+		 st.provider->manifest->name, st.executor->manifest->name);
+	if ((rc = aml_rundir_stage_input(&st.rd, aml_task_view(st.task)->public_dir, err, errlen)))
+		goto out;
+
+	rc = aml_search_init(&st.search, cfg, &st.ctx, st.task, &st.rd, st.executor,
+			     st.ops, st.n_ops, err, errlen);
+	if (rc != AML_OK)
+		goto out;
+	st.search_ready = 1;
+	rc = aml_search_run(&st.search, err, errlen);
+	if (rc == AML_OK)
+		rc = write_best(&st, res, err, errlen);
+	write_summary(&st, res, st.search.graph.best >= 0
+		      ? "the valid node with the best validation score"
+		      : "no valid node: no submission");
+out:
+	run_cleanup(&st);
+	return rc;
+}
+
+void
+aml_run_result_free(aml_run_result *res)
+{
+	free(res->run_dir);
+	res->run_dir = NULL;
+}

@@ -1,0 +1,384 @@
+# automlgen-recipe: {{recipe_json}}
+# Written offline by kbsynth from knowledge-pack entries: {{entry_ids}}
+"""{{title}}
+
+A complete tabular pipeline: read ./input, detect numeric and categorical
+columns, preprocess them, validate the model with {{validation_words}} on
+the task metric, refit on all training rows, predict the test set and write
+./submission/submission.csv with exactly the sample submission's columns and
+row order.  The last line printed is the validation score.
+"""
+import json
+import os
+import sys
+import time
+import warnings
+
+import numpy as np
+import pandas as pd
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
+from sklearn.multioutput import MultiOutputRegressor
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OrdinalEncoder, StandardScaler
+from sklearn import metrics as skm
+
+warnings.filterwarnings("ignore")
+
+TASK = json.loads({{task_literal}})
+RECIPE = json.loads({{recipe_literal}})
+SEED = int(RECIPE["seed"])
+SEEDS = [SEED]
+N_FOLDS = int(RECIPE.get("folds", 5))
+VALIDATION = RECIPE.get("validation", "cv")
+N_JOBS = max(1, int(os.environ.get("AML_N_JOBS", "1") or "1"))
+INPUT_DIR, WORK_DIR, SUB_DIR = "./input", "./working", "./submission"
+CLASSIFICATION = TASK["type"] in ("binary", "multiclass")
+STARTED = time.time()
+
+
+def log(msg):
+    print("[%7.1fs] %s" % (time.time() - STARTED, msg), flush=True)
+
+
+# ---------------------------------------------------------------- metrics
+# y: class indices (classification) or an (n, targets) float array;
+# p: an (n, classes) probability array or an (n, targets) float array.
+def _labels(p):
+    return np.asarray(p).argmax(axis=1)
+
+
+def _rmse(y, p):
+    return float(np.sqrt(np.mean((np.asarray(y, float) - np.asarray(p, float)) ** 2)))
+
+
+def _qwk(y, p):
+    if CLASSIFICATION:
+        return skm.cohen_kappa_score(y, _labels(p), weights="quadratic")
+    y = np.rint(np.asarray(y, float).ravel()).astype(int)
+    q = np.rint(np.asarray(p, float).ravel())
+    q = np.clip(q, y.min(), y.max()).astype(int)
+    return skm.cohen_kappa_score(y, q, weights="quadratic")
+
+
+def _auc(y, p):
+    p = np.asarray(p)
+    if p.shape[1] == 2:
+        return skm.roc_auc_score(y, p[:, 1])
+    return skm.roc_auc_score(y, p, multi_class="ovr", labels=list(range(p.shape[1])))
+
+
+def _f1(y, p, average):
+    if CLASSIFICATION:
+        k = np.asarray(p).shape[1]
+        if average == "binary" and k != 2:
+            average = "macro"
+        return skm.f1_score(y, _labels(p), average=average,
+                            pos_label=k - 1 if average == "binary" else 1)
+    return skm.f1_score(np.rint(y).ravel(), np.rint(p).ravel(), average=average)
+
+
+def _logloss(y, p):
+    p = np.clip(np.asarray(p, float), 1e-15, 1 - 1e-15)
+    p = p / p.sum(axis=1, keepdims=True)
+    return skm.log_loss(y, p, labels=list(range(p.shape[1])))
+
+
+def _rmsle(y, p):
+    y = np.clip(np.asarray(y, float), 0, None)
+    p = np.clip(np.asarray(p, float), 0, None)
+    return _rmse(np.log1p(y), np.log1p(p))
+
+
+def _mcrmse(y, p):
+    y = np.asarray(y, float).reshape(len(y), -1)
+    p = np.asarray(p, float).reshape(len(p), -1)
+    return float(np.mean([_rmse(y[:, j], p[:, j]) for j in range(y.shape[1])]))
+
+
+METRICS = {  # name: (function, higher is better)
+    "accuracy": (lambda y, p: skm.accuracy_score(y, _labels(p)), True),
+    "roc_auc": (_auc, True),
+    "log_loss": (_logloss, False),
+    "f1": (lambda y, p: _f1(y, p, "binary"), True),
+    "f1_macro": (lambda y, p: _f1(y, p, "macro"), True),
+    "qwk": (_qwk, True),
+    "rmse": (_rmse, False),
+    "rmsle": (_rmsle, False),
+    "mae": (lambda y, p: float(np.mean(np.abs(np.asarray(y, float) - np.asarray(p, float)))), False),
+    "mse": (lambda y, p: float(np.mean((np.asarray(y, float) - np.asarray(p, float)) ** 2)), False),
+    "r2": (lambda y, p: skm.r2_score(y, p), True),
+    "mcrmse": (_mcrmse, False),
+}
+METRIC = TASK.get("metric") or ""
+if METRIC not in METRICS:
+    fallback = "accuracy" if CLASSIFICATION else "rmse"
+    log("unknown metric %r: validating with %s instead" % (METRIC, fallback))
+    METRIC = fallback
+
+
+def score(y, p):
+    return float(METRICS[METRIC][0](y, p))
+
+
+# ------------------------------------------- preprocessing hooks (defaults)
+# Data entries below may replace these.
+FRAME_STEPS = []  # functions (train_X, test_X) -> (train_X, test_X)
+
+
+def numeric_transformer(scale):
+    steps = [("impute", SimpleImputer(strategy="median"))]
+    if scale:
+        steps.append(("scale", StandardScaler()))
+    return Pipeline(steps)
+
+
+def categorical_transformers(X, cols, scale):
+    if not cols:
+        return []
+    steps = [("impute", SimpleImputer(strategy="constant", fill_value="__missing__")),
+             ("encode", OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1))]
+    return [("categorical", Pipeline(steps), cols)]
+
+
+def use_log_target(Y):
+    return False
+
+
+# ------------------------------------------------------ data entries
+{{data_code}}
+
+# ------------------------------------------------------ model entry
+{{model_code}}
+
+# ------------------------------------------------------ strategy entries
+{{strategy_code}}
+
+# ------------------------------------------------------ the pipeline
+def read_inputs():
+    def path(key):
+        return os.path.join(INPUT_DIR, TASK[key])
+    sample = pd.read_csv(path("sample_file"), dtype=str, keep_default_na=False)
+    id_col = TASK.get("id_column")
+    head = pd.read_csv(path("train_file"), nrows=0).columns
+    test_head = pd.read_csv(path("test_file"), nrows=0).columns
+    labels = [c for c in (TASK.get("label_columns") or []) if c in head]
+    if not labels:  # fall back to the columns only train has
+        labels = [c for c in head if c not in test_head and c != id_col]
+    if not labels:
+        sys.exit("cannot tell the label column(s) of %s" % TASK["train_file"])
+    as_text = {c: str for c in labels} if CLASSIFICATION else {}
+    if id_col:
+        as_text[id_col] = str
+    train = pd.read_csv(path("train_file"), dtype=as_text)
+    test = pd.read_csv(path("test_file"), dtype={id_col: str} if id_col else None)
+    return train, test, sample, id_col, labels
+
+
+def coerce_types(Xtr, Xte):
+    """Split columns into numeric and categorical, the same way in both."""
+    num, cat = [], []
+    for c in list(Xtr.columns):
+        s = Xtr[c]
+        if pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
+            Xtr[c] = s.astype(float)
+            Xte[c] = pd.to_numeric(Xte[c], errors="coerce").astype(float)
+            num.append(c)
+            continue
+        conv = pd.to_numeric(s, errors="coerce")
+        present = s.notna().sum()
+        if present and conv.notna().sum() >= 0.98 * present:
+            Xtr[c] = conv.astype(float)
+            Xte[c] = pd.to_numeric(Xte[c], errors="coerce").astype(float)
+            num.append(c)
+            continue
+        for X in (Xtr, Xte):
+            X[c] = X[c].where(X[c].isna(), X[c].astype(str)).astype(object)
+        cat.append(c)
+    return num, cat
+
+
+def natural_sort(values):
+    try:
+        return sorted(values, key=float)
+    except (TypeError, ValueError):
+        return sorted(values)
+
+
+def build_pipeline(X, num, cat, seed, n_targets):
+    parts = []
+    if num:
+        parts.append(("numeric", numeric_transformer(MODEL_NEEDS_SCALING), num))
+    parts += categorical_transformers(X, cat, MODEL_NEEDS_SCALING)
+    prep = ColumnTransformer(parts, remainder="drop", sparse_threshold=0.0)
+    model = make_model(CLASSIFICATION, seed)
+    if not CLASSIFICATION and n_targets > 1 and not MODEL_MULTI_OUTPUT:
+        model = MultiOutputRegressor(model)
+    return Pipeline([("prep", prep), ("model", model)])
+
+
+def fit_predict(X, y, X_preds, num, cat, n_out, log_target):
+    """Fit one model per seed on (X, y); average the predictions for each
+    frame of X_preds: (n, classes) probabilities or (n, targets) values."""
+    outs = [np.zeros((len(Xp), n_out)) for Xp in X_preds]
+    if CLASSIFICATION:
+        present = np.unique(y)  # fit on contiguous codes, map back
+        y_fit = np.searchsorted(present, y)
+    else:
+        y_fit = np.log1p(np.clip(y, 0, None)) if log_target else y
+        if y_fit.shape[1] == 1:
+            y_fit = y_fit[:, 0]
+    for s in SEEDS:
+        if CLASSIFICATION and len(present) == 1:
+            for o in outs:
+                o[:, present[0]] += 1.0
+            continue
+        pipe = build_pipeline(X, num, cat, s, n_out)
+        pipe.fit(X, y_fit)
+        for o, Xp in zip(outs, X_preds):
+            if CLASSIFICATION:
+                o[:, present] += pipe.predict_proba(Xp)
+            else:
+                p = np.asarray(pipe.predict(Xp), float).reshape(len(Xp), -1)
+                o += np.expm1(p) if log_target else p
+    return [o / len(SEEDS) for o in outs]
+
+
+def make_splits(n, y_strat):
+    idx = np.arange(n)
+    if VALIDATION == "holdout" or N_FOLDS < 2:
+        strat = y_strat
+        if strat is not None and np.bincount(strat).min() < 2:
+            strat = None
+        tr, va = train_test_split(idx, test_size=0.2, random_state=SEED, stratify=strat)
+        return [(tr, va)]
+    k = min(N_FOLDS, n)
+    if y_strat is not None:
+        smallest = np.bincount(y_strat).min()
+        if smallest >= 2:
+            k = min(k, smallest)
+            return list(StratifiedKFold(k, shuffle=True, random_state=SEED).split(idx, y_strat))
+    return list(KFold(k, shuffle=True, random_state=SEED).split(idx))
+
+
+def class_columns(sub_cols, classes, label):
+    """Map each probability column of the sample to a class index."""
+    found = {}
+    for col in sub_cols:
+        low = col.lower()
+        for i, c in enumerate(classes):
+            c = str(c).lower()
+            if low in (c, "%s_%s" % (label.lower(), c), "class_" + c, "prob_" + c,
+                       "p_" + c, "proba_" + c) or low.endswith("_" + c):
+                found[col] = i
+                break
+    if len(found) == len(sub_cols) and len(set(found.values())) == len(sub_cols):
+        return found
+    if len(sub_cols) == len(classes):  # same count: the sorted order
+        return {col: i for i, col in enumerate(sub_cols)}
+    sys.exit("cannot map the sample's columns %s to the classes %s" % (sub_cols, classes))
+
+
+def main():
+    os.makedirs(WORK_DIR, exist_ok=True)
+    os.makedirs(SUB_DIR, exist_ok=True)
+    train, test, sample, id_col, labels = read_inputs()
+    log("train %s, test %s, sample %s; labels %s; metric %s (%s)" % (
+        train.shape, test.shape, sample.shape, labels, METRIC,
+        "higher is better" if METRICS[METRIC][1] else "lower is better"))
+    train = train.dropna(subset=labels).reset_index(drop=True)
+    features = [c for c in train.columns
+                if c in test.columns and c != id_col and c not in labels]
+    Xtr, Xte = train[features].copy(), test[features].copy()
+    for step in FRAME_STEPS:
+        Xtr, Xte = step(Xtr, Xte)
+    num, cat = coerce_types(Xtr, Xte)
+    if not num and not cat:
+        sys.exit("no feature columns shared by train and test")
+    log("%d numeric and %d categorical features" % (len(num), len(cat)))
+
+    if CLASSIFICATION:
+        raw = train[labels[0]].astype(str).str.strip().values
+        classes = natural_sort(np.unique(raw))
+        y = pd.Series(raw).map({c: i for i, c in enumerate(classes)}).values.astype(int)
+        n_out, y_strat, log_target = len(classes), y, False
+        log("%d classes: %s" % (len(classes), classes[:10]))
+    else:
+        y = train[labels].apply(pd.to_numeric, errors="coerce").values.astype(float)
+        keep = ~np.isnan(y).any(axis=1)
+        Xtr, y = Xtr[keep].reset_index(drop=True), y[keep]
+        n_out, y_strat = y.shape[1], None
+        log_target = METRIC == "rmsle" or bool(use_log_target(y))
+        if log_target:
+            log("fitting the target(s) on log1p scale")
+
+    fold_scores = []
+    oof = np.full((len(Xtr), n_out), np.nan)
+    for f, (tr, va) in enumerate(make_splits(len(Xtr), y_strat)):
+        (pred,) = fit_predict(Xtr.iloc[tr], y[tr], [Xtr.iloc[va]], num, cat, n_out, log_target)
+        oof[va] = pred
+        fold_scores.append(score(y[va], pred))
+        log("fold %d: %s = %.6f" % (f + 1, METRIC, fold_scores[-1]))
+    cv = float(np.mean(fold_scores))
+    log("validation %s: %.6f +- %.6f over %d fold(s)" % (
+        METRIC, cv, float(np.std(fold_scores)), len(fold_scores)))
+    threshold = None
+    if CLASSIFICATION and n_out == 2 and METRIC == "f1" and TASK.get("output") == "label":
+        # F1 depends on the cut-off: pick it on the out-of-fold probabilities
+        seen = ~np.isnan(oof[:, 1])
+        grid = np.linspace(0.05, 0.95, 91)
+        f1s = [skm.f1_score(y[seen], (oof[seen, 1] >= t).astype(int), zero_division=0)
+               for t in grid]
+        threshold = float(grid[int(np.argmax(f1s))])
+        cv = float(np.max(f1s))
+        log("F1 cut-off %.2f on out-of-fold probabilities: f1 %.6f" % (threshold, cv))
+
+    (test_pred,) = fit_predict(Xtr, y, [Xte], num, cat, n_out, log_target)
+    np.save(os.path.join(WORK_DIR, "oof_pred.npy"), oof)
+    np.save(os.path.join(WORK_DIR, "test_pred.npy"), test_pred)
+
+    # align the predictions with the sample's rows
+    if id_col and id_col in sample.columns and id_col in test.columns:
+        pos = pd.Series(np.arange(len(test)), index=test[id_col].astype(str).str.strip())
+        pos = pos[~pos.index.duplicated()]
+        want = sample[id_col].astype(str).str.strip()
+        missing = ~want.isin(pos.index)
+        if missing.any():
+            sys.exit("%d sample ids are not in the test set, e.g. %s" % (
+                int(missing.sum()), want[missing].iloc[0]))
+        test_pred = test_pred[pos.loc[want].values]
+    elif len(sample) != len(test):
+        sys.exit("sample has %d rows, test %d, and no shared id column" % (len(sample), len(test)))
+
+    sub_cols = [c for c in (TASK.get("submission_columns") or []) if c in sample.columns]
+    if not sub_cols:
+        sub_cols = [c for c in sample.columns if c != id_col]
+    sub = sample.copy()
+    output = TASK.get("output", "label")
+    if CLASSIFICATION and output == "label":
+        if threshold is not None:
+            picked = (test_pred[:, 1] >= threshold).astype(int)
+        else:
+            picked = test_pred.argmax(axis=1)
+        names = np.array(classes, dtype=object)[picked]
+        for col in sub_cols:
+            sub[col] = names
+    elif CLASSIFICATION and output == "proba":
+        sub[sub_cols[0]] = test_pred[:, -1]  # the larger label is positive
+    elif CLASSIFICATION:
+        p = test_pred / np.clip(test_pred.sum(axis=1, keepdims=True), 1e-12, None)
+        for col, i in class_columns(sub_cols, classes, labels[0]).items():
+            sub[col] = p[:, i]
+    else:
+        for j, col in enumerate(sub_cols):
+            k = labels.index(col) if col in labels else min(j, n_out - 1)
+            sub[col] = test_pred[:, k]
+    sub = sub[list(sample.columns)]
+    sub.to_csv(os.path.join(SUB_DIR, "submission.csv"), index=False)
+    log("wrote %s/submission.csv: %d rows, columns %s" % (SUB_DIR, len(sub), list(sub.columns)))
+    print("Final Validation Score: %.6f" % cv, flush=True)
+
+
+if __name__ == "__main__":
+    main()

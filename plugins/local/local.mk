@@ -1,0 +1,11 @@
+# plugins/local/ — the local executor: each script runs as a child process
+# group on this machine.  A libtool module; reaches the core only through
+# the aml_host table, so it does not link core/libamlcore.
+pkglib_LTLIBRARIES += plugins/local/local.la
+plugins_local_local_la_SOURCES = plugins/local/local.c
+plugins_local_local_la_CFLAGS = $(AM_CFLAGS)
+plugins_local_local_la_LDFLAGS = $(AM_LDFLAGS) $(AML_MODULE_FLAGS)
+PLUGIN_LIBDIRS += $(abs_top_builddir)/plugins/local/.libs
+
+localmanifestdir = $(pkgdatadir)/plugins/local
+dist_localmanifest_DATA = plugins/local/manifest.yaml

@@ -1,0 +1,13 @@
+#!/bin/sh
+# install-deps.sh — the Debian 12 packages AutoMLGen needs to build, test
+# and run (as root, or with sudo).
+set -eu
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends \
+	build-essential autoconf automake libtool pkg-config \
+	libyaml-dev libcurl4-openssl-dev libjson-c-dev check \
+	python3 python3-numpy python3-pandas python3-sklearn python3-xgboost \
+	bubblewrap ca-certificates >/dev/null

@@ -1,0 +1,297 @@
+/*
+ * check_run.c — whole runs, offline, through the real plugins (draft,
+ * kbsynth, local) on an example task made from scikit-learn's data; and
+ * runs whose candidates fail in each way a generated script can fail,
+ * driven by the test provider tp-good answering what a test tells it to.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "mock_host.h"
+#include "run.h"
+#include "submission.h"
+#include "task.h"
+#include "util.h"
+
+#define TASK BUILDDIR "/examples/tasks/iris"
+
+static char *tmpdir;
+static char saved_path[8192];
+
+static void
+setup(void)
+{
+	const char *p = getenv("AUTOMLGEN_PLUGIN_PATH");
+	char buf[8192];
+
+	tmpdir = aml_test_tmpdir();
+	snprintf(saved_path, sizeof saved_path, "%s", p ? p : "");
+	/* the real plugins first, then the test plugins */
+	snprintf(buf, sizeof buf, "%s:%s/tests/data/plugins", saved_path, SRCDIR);
+	setenv("AUTOMLGEN_PLUGIN_PATH", buf, 1);
+}
+
+static void
+teardown(void)
+{
+	setenv("AUTOMLGEN_PLUGIN_PATH", saved_path, 1);
+	aml_test_rmtree(tmpdir);
+	AML_FREE(tmpdir);
+}
+
+static aml_config *
+config(const char *const *kv)
+{
+	char err[AML_ERRLEN] = "", buf[4200];
+	aml_config *c = NULL;
+
+	ck_assert_int_eq(aml_config_new(&c, err, sizeof err), AML_OK);
+	snprintf(buf, sizeof buf, "run.dir=%s", tmpdir);
+	ck_assert_int_eq(aml_config_set_arg(c, buf, err, sizeof err), AML_OK);
+	ck_assert_int_eq(aml_config_set_arg(c, "run.name=r", err, sizeof err), AML_OK);
+	ck_assert_int_eq(aml_config_set_arg(c, "log.level=warning", err, sizeof err), AML_OK);
+	for (; kv && *kv; kv++)
+		ck_assert_msg(aml_config_set_arg(c, *kv, err, sizeof err) == AML_OK, "%s", err);
+	return c;
+}
+
+static json_object *
+read_json(const char *dir, const char *rel)
+{
+	char *p = aml_path_join(dir, rel);
+	json_object *o = json_object_from_file(p);
+
+	ck_assert_msg(o != NULL, "cannot read %s", p);
+	free(p);
+	return o;
+}
+
+static const char *
+jstr(json_object *o, const char *key)
+{
+	json_object *v;
+
+	ck_assert_msg(json_object_object_get_ex(o, key, &v), "no key %s", key);
+	return json_object_get_string(v);
+}
+
+/* Walk dir: no file named answers.csv, and no symlink leading outside root. */
+static void
+assert_no_private(const char *dir, const char *root)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	ck_assert_ptr_nonnull(d);
+	while ((de = readdir(d)) != NULL) {
+		char *p;
+		struct stat st;
+
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		ck_assert_msg(strcmp(de->d_name, "answers.csv") != 0, "answers.csv found in %s", dir);
+		ck_assert_msg(strcmp(de->d_name, "private") != 0, "a private folder in %s", dir);
+		p = aml_path_join(dir, de->d_name);
+		ck_assert_int_eq(lstat(p, &st), 0);
+		if (S_ISLNK(st.st_mode)) {
+			char *real = aml_path_abs(p);
+
+			ck_assert_msg(real && strncmp(real, root, strlen(root)) == 0,
+				      "%s leads outside the run: %s", p, real ? real : "(dangling)");
+			free(real);
+		} else if (S_ISDIR(st.st_mode)) {
+			assert_no_private(p, root);
+		}
+		free(p);
+	}
+	closedir(d);
+}
+
+START_TEST(test_offline_run)
+{
+	const char *kv[] = {"search.num_drafts=3", "exec.timeout_s=300", NULL};
+	aml_config *cfg = config(kv);
+	aml_run_result res;
+	aml_task_info *t = NULL;
+	char err[AML_ERRLEN] = "", reason[512] = "";
+	json_object *sum, *nodes;
+	char *sub, *root;
+	size_t i;
+
+	ck_assert_msg(aml_run(cfg, TASK, &res, err, sizeof err) == AML_OK, "%s", err);
+	ck_assert_int_eq(res.has_best, 1);
+	ck_assert_uint_eq(res.nodes, 3);
+	ck_assert_uint_ge(res.valid, 1);
+	/* the submission the run kept is valid for the task */
+	ck_assert_int_eq(aml_task_load(TASK, &t, err, sizeof err), AML_OK);
+	sub = aml_path_join(res.run_dir, "submission.csv");
+	ck_assert_msg(aml_submission_check(t, sub, reason, sizeof reason) == AML_OK, "%s", reason);
+	free(sub);
+	/* summary, per-node records, best solution */
+	sum = read_json(res.run_dir, "summary.json");
+	ck_assert_str_eq(jstr(sum, "task"), "iris");
+	ck_assert_str_eq(jstr(sum, "metric"), "accuracy");
+	ck_assert_int_eq(atoi(jstr(sum, "best_node")), res.best_node);
+	ck_assert(json_object_object_get_ex(sum, "nodes", &nodes));
+	ck_assert_uint_eq(json_object_array_length(nodes), 3);
+	for (i = 0; i < 3; i++) {
+		char rel[64];
+		json_object *n;
+
+		snprintf(rel, sizeof rel, "nodes/%04zu/node.json", i);
+		n = read_json(res.run_dir, rel);
+		ck_assert_str_eq(jstr(n, "operator"), "draft");
+		json_object_put(n);
+		snprintf(rel, sizeof rel, "nodes/%04zu/solution.py", i);
+		sub = aml_path_join(res.run_dir, rel);
+		ck_assert(aml_is_file(sub));
+		free(sub);
+	}
+	json_object_put(sum);
+	sub = aml_path_join(res.run_dir, "best_solution.py");
+	ck_assert(aml_is_file(sub));
+	free(sub);
+	/* generated code never had the private answers within reach */
+	root = aml_path_abs(res.run_dir);
+	assert_no_private(res.run_dir, root);
+	free(root);
+	aml_task_free(t);
+	aml_run_result_free(&res);
+	aml_config_free(cfg);
+}
+END_TEST
+
+/* A run whose provider answers `answer`: every node gets `status`. */
+static void
+run_with_answer(const char *answer, const char *status, const char *reason_part,
+		const char *timeout)
+{
+	char kvs[3][4200];
+	const char *kv[5];
+	aml_config *cfg;
+	aml_run_result res;
+	char err[AML_ERRLEN] = "";
+	json_object *n;
+
+	snprintf(kvs[0], sizeof kvs[0], "provider.tp-good.answer=%s", answer);
+	snprintf(kvs[1], sizeof kvs[1], "exec.timeout_s=%s", timeout);
+	kv[0] = "provider=tp-good";
+	kv[1] = kvs[0];
+	kv[2] = kvs[1];
+	kv[3] = "search.num_drafts=2";
+	kv[4] = NULL;
+	cfg = config(kv);
+	ck_assert_msg(aml_run(cfg, TASK, &res, err, sizeof err) == AML_OK, "%s", err);
+	ck_assert_int_eq(res.has_best, 0);
+	ck_assert_uint_eq(res.nodes, 2);   /* the run went on after the first failure */
+	ck_assert_uint_eq(res.valid, 0);
+	n = read_json(res.run_dir, "nodes/0001/node.json");
+	ck_assert_str_eq(jstr(n, "status"), status);
+	ck_assert_msg(strstr(jstr(n, "reason"), reason_part) != NULL, "reason '%s' lacks '%s'",
+		      jstr(n, "reason"), reason_part);
+	json_object_put(n);
+	n = read_json(res.run_dir, "summary.json");
+	ck_assert(json_object_is_type(json_object_object_get(n, "best_node"), json_type_null));
+	json_object_put(n);
+	{
+		char *sub = aml_path_join(res.run_dir, "submission.csv");
+
+		ck_assert_msg(!aml_is_file(sub), "a submission without a valid node");
+		free(sub);
+	}
+	aml_run_result_free(&res);
+	aml_config_free(cfg);
+}
+
+START_TEST(test_answer_without_code)
+{
+	run_with_answer("I would use a random forest.", "operator_failed", "no code block", "60");
+}
+END_TEST
+
+START_TEST(test_script_crashes)
+{
+	run_with_answer("```python\nraise ValueError('boom')\n```", "buggy",
+			"ValueError: boom", "60");
+}
+END_TEST
+
+START_TEST(test_script_hangs)
+{
+	run_with_answer("```python\nimport time\ntime.sleep(60)\n```", "buggy", "timed_out", "1");
+}
+END_TEST
+
+START_TEST(test_script_without_score)
+{
+	run_with_answer("```python\nprint('done')\n```", "buggy", "no 'Final Validation Score:", "60");
+}
+END_TEST
+
+START_TEST(test_invalid_submission)
+{
+	run_with_answer("```python\nopen('submission/submission.csv','w').write('id,species\\n1,x\\n')\n"
+			"print('Final Validation Score: 0.5')\n```",
+			"invalid_submission", "", "60");
+}
+END_TEST
+
+static const struct {
+	const char *kv;
+	const char *task;
+	const char *msg;
+} refusals[] = {
+	{"provider=nope", TASK, "no provider plugin named 'nope'"},
+	{"executor=nope", TASK, "no executor plugin named 'nope'"},
+	{"operators.draft=nope", TASK, "no operator plugin named 'nope'"},
+	{"executor.threads=lots", TASK, "'executor.threads' must be an int, got 'lots'"},
+	{"provider.temprature=1", TASK, "'provider.temprature' is not a parameter of provider plugin 'kbsynth'"},
+	{"search.policy=magic", TASK, "unknown search.policy 'magic'"},
+	{"provider=tp-garbage", TASK, "cannot load"},
+	{"executor.python=/nonexistent/python3", TASK, "/nonexistent/python3"},
+	{"search.num_drafts=1", "/nonexistent/task", "/nonexistent/task"},
+};
+
+START_TEST(test_refusals)
+{
+	const char *kv[] = {refusals[_i].kv, NULL};
+	aml_config *cfg = config(kv);
+	aml_run_result res;
+	char err[AML_ERRLEN] = "";
+
+	ck_assert_int_ne(aml_run(cfg, refusals[_i].task, &res, err, sizeof err), AML_OK);
+	ck_assert_msg(strstr(err, refusals[_i].msg) != NULL, "'%s' lacks '%s'", err, refusals[_i].msg);
+	ck_assert_msg(strchr(err, '\n') == NULL, "not one line: %s", err);
+	/* nothing was started, so no run directory was made */
+	ck_assert_ptr_null(res.run_dir);
+	aml_run_result_free(&res);
+	aml_config_free(cfg);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("run");
+	TCase *tc = tcase_create("run");
+
+	tcase_set_timeout(tc, 600);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_offline_run);
+	tcase_add_test(tc, test_answer_without_code);
+	tcase_add_test(tc, test_script_crashes);
+	tcase_add_test(tc, test_script_hangs);
+	tcase_add_test(tc, test_script_without_score);
+	tcase_add_test(tc, test_invalid_submission);
+	tcase_add_loop_test(tc, test_refusals, 0, (int)AML_ARRAY_LEN(refusals));
+	suite_add_tcase(s, tc);
+	return aml_test_main(s);
+}
