@@ -977,7 +977,7 @@ run_check(const char *python, char **mods, size_t n, char **out,
 	argv[2] = check_script;
 	for (i = 0; i < n; i++)
 		argv[3 + i] = mods[i];
-	if (pipe(fds) != 0) {
+	if (pipe2(fds, O_CLOEXEC) != 0) {
 		aml_seterr(err, errlen, "kb: pipe: %s", strerror(errno));
 		free(argv);
 		return AML_EIO;
@@ -995,6 +995,8 @@ run_check(const char *python, char **mods, size_t n, char **out,
 		if (devnull >= 0) {
 			dup2(devnull, 0);
 			dup2(devnull, 2);
+			if (devnull > 2)
+				close(devnull);
 		}
 		dup2(fds[1], 1);
 		close(fds[0]);
@@ -1231,7 +1233,8 @@ aml_kb_search(const aml_kb *kb, const aml_task *task, const aml_kb_query *q,
 		r[cnt].order = i;
 		cnt++;
 	}
-	qsort(r, cnt, sizeof *r, cmp_ranked);
+	if (cnt > 1)
+		qsort(r, cnt, sizeof *r, cmp_ranked);
 	limit = q->k && q->k < cap ? q->k : cap;
 	for (i = 0; i < cnt && i < limit; i++)
 		out[i] = &r[i].it->pub;

@@ -508,7 +508,8 @@ auc_one(scored *v, size_t n)
 	double rank_sum = 0, npos = 0, nneg;
 	size_t i = 0, j;
 
-	qsort(v, n, sizeof *v, scored_cmp);
+	if (n > 1)
+		qsort(v, n, sizeof *v, scored_cmp);
 	while (i < n) {
 		double avg;
 		size_t k;

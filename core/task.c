@@ -475,7 +475,8 @@ find_data_file(loader *L, const char *yaml_key, const char *exact,
 	rc = list_public(L, &names, &n);
 	if (rc != AML_OK)
 		return rc;
-	qsort(names, n, sizeof *names, name_cmp);
+	if (n > 1)
+		qsort(names, n, sizeof *names, name_cmp);
 	for (i = 0; i < n; i++)
 		if (strcmp(names[i], exact) == 0) {
 			match = names[i];
@@ -520,7 +521,8 @@ find_sample(loader *L)
 	rc = list_public(L, &names, &n);
 	if (rc != AML_OK)
 		return rc;
-	qsort(names, n, sizeof *names, name_cmp);
+	if (n > 1)
+		qsort(names, n, sizeof *names, name_cmp);
 	for (i = 0; i < n; i++)
 		if (strcmp(names[i], "sample_submission.csv") == 0) {
 			match = names[i];
@@ -1285,8 +1287,9 @@ infer_classes(loader *L)
 	t->n_classes = lv->n;
 	lv->spell = NULL;
 	lv->n = 0;
-	qsort(t->classes, t->n_classes, sizeof *t->classes,
-	      L->lv[0].all_numeric ? label_sort_numeric : name_cmp);
+	if (t->n_classes > 1)
+		qsort(t->classes, t->n_classes, sizeof *t->classes,
+		      L->lv[0].all_numeric ? label_sort_numeric : name_cmp);
 	source(L, F_CLASSES, "distinct values of %s '%s' (%zu rows%s)", t->train_file,
 	       t->labels[0], t->view.train_rows, L->lv[0].missing ? ", some missing" : "");
 	return AML_OK;
@@ -2049,7 +2052,8 @@ collect_files(const aml_task_info *t, file_entry **v, size_t *n)
 		*n = 0;
 		return rc;
 	}
-	qsort(*v, *n, sizeof **v, file_entry_cmp);
+	if (*n > 1)
+		qsort(*v, *n, sizeof **v, file_entry_cmp);
 	return AML_OK;
 }
 

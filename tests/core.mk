@@ -1,8 +1,8 @@
 # Core tests: YAML, config, manifests, plugin loading, runs.
 check_PROGRAMS += tests/check_yaml tests/check_conf tests/check_manifest tests/check_loader \
-	tests/check_run
+	tests/check_run tests/check_cli
 TESTS += tests/check_yaml tests/check_conf tests/check_manifest tests/check_loader \
-	tests/check_run
+	tests/check_run tests/check_cli
 tests_check_yaml_SOURCES = tests/check_yaml.c
 tests_check_yaml_CFLAGS = $(TEST_CFLAGS)
 tests_check_yaml_LDADD = $(TEST_LIBS)
@@ -18,6 +18,9 @@ tests_check_loader_LDADD = $(TEST_LIBS)
 tests_check_run_SOURCES = tests/check_run.c
 tests_check_run_CFLAGS = $(TEST_CFLAGS)
 tests_check_run_LDADD = $(TEST_LIBS)
+tests_check_cli_SOURCES = tests/check_cli.c
+tests_check_cli_CFLAGS = $(TEST_CFLAGS)
+tests_check_cli_LDADD = $(TEST_LIBS)
 
 # Deliberately broken plugins, one per loader refusal (never installed).
 check_LTLIBRARIES += tests/tp_good.la

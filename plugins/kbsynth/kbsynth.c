@@ -518,6 +518,7 @@ typedef struct draft {
 	const char *why;
 	long folds;
 	int holdout;
+	uint64_t fallback_seed; /* req->seed, when the JSON has none */
 } draft;
 
 /* Choose the model: the first family no sibling used, else round-robin. */
@@ -629,8 +630,10 @@ plan_draft(ks_state *st, json_object *req, draft *d, ks_list *models,
 		}
 	}
 
-	if (json_object_object_get_ex(req, "seed", &v))
-		seed = json_object_is_type(v, json_type_int) ? json_object_get_uint64(v) : 0;
+	if (json_object_object_get_ex(req, "seed", &v) && json_object_is_type(v, json_type_int))
+		seed = json_object_get_uint64(v);
+	else
+		seed = d->fallback_seed;
 	d->folds = param_long(st, "n_folds", KS_DEFAULT_FOLDS, 2, 50);
 	d->holdout = d->task->train_rows > (size_t)param_long(st, "holdout_rows",
 		KS_DEFAULT_HOLDOUT_ROWS, 1, 1000000000L);
@@ -789,7 +792,7 @@ render(const draft *d, ks_buf *b, char *err, size_t errlen)
 }
 
 static int
-do_draft(ks_state *st, json_object *req, aml_llm_response *resp,
+do_draft(ks_state *st, json_object *req, uint64_t seed, aml_llm_response *resp,
 	 char *err, size_t errlen)
 {
 	ks_list *lists;
@@ -798,6 +801,7 @@ do_draft(ks_state *st, json_object *req, aml_llm_response *resp,
 	int rc;
 
 	memset(&d, 0, sizeof d);
+	d.fallback_seed = seed;
 	d.task = st->host->task(st->self);
 	if (d.task == NULL) {
 		seterr(err, errlen, "kbsynth: no task profile; drafts need a run's task");
@@ -873,7 +877,7 @@ ks_complete(void *state, const aml_llm_request *req, aml_llm_response *resp,
 		       "\"operator\" string");
 		rc = AML_EFORMAT;
 	} else if (strcmp(op, "draft") == 0) {
-		rc = do_draft(st, j, resp, err, errlen);
+		rc = do_draft(st, j, req->seed, resp, err, errlen);
 	} else {
 		seterr(err, errlen, "kbsynth: operator '%.64s' is not supported yet", op);
 		rc = AML_EUNSUPPORTED;

@@ -45,6 +45,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -101,6 +102,7 @@ struct lx_job {
 	char *argv[3];         /* python (borrowed), script (borrowed), NULL */
 	char *buf;             /* LX_CHUNK bytes for read() */
 	int maxfd;             /* fallback bound for closing fds in the child */
+	pid_t parent_pid;      /* the agent, for the child's parent-death check */
 };
 
 /* What the child reports through the status pipe when it cannot exec. */
@@ -494,6 +496,7 @@ lx_build_env(const struct lx *x, const aml_exec_request *req, struct lx_job *j,
 	static const char *const caps[] = {
 		"OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
 		"NUMEXPR_NUM_THREADS",
+		"AML_N_JOBS", /* the workspace contract's thread count for n_jobs */
 	};
 	char kv[64];
 	size_t i;
@@ -747,6 +750,7 @@ lx_job_prepare(const struct lx *x, const aml_exec_request *req, size_t cap,
 	j->argv[1] = (char *)req->script;
 	j->argv[2] = NULL;
 	j->maxfd = 65536;
+	j->parent_pid = getpid();
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
 	    rl.rlim_cur < (rlim_t)(1 << 20))
 		j->maxfd = (int)rl.rlim_cur;
@@ -803,6 +807,12 @@ lx_child(const struct lx_job *j, const char *workdir)
 
 	if (setsid() < 0)
 		lx_child_fail(j, LX_STAGE_SETSID, errno);
+	/* If the agent dies (killed, Ctrl-C) the script must not run on
+	 * unattended: it gets SIGKILL when the forking thread goes away.  The
+	 * parent may already be gone by now, so check once by hand. */
+	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != j->parent_pid)
+		_exit(127);
 	/* Handlers are reset by exec, but ignored signals are inherited (an
 	 * agent often ignores SIGPIPE); then unblock everything, since the
 	 * parent blocked all signals around fork(). */

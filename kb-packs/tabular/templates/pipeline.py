@@ -14,6 +14,12 @@ import sys
 import time
 import warnings
 
+# Threads: AML_N_JOBS (default 1) for the models, and the same cap for the
+# OpenMP/BLAS pools unless the environment already sets them.
+N_JOBS = max(1, int(os.environ.get("AML_N_JOBS", "1") or "1"))
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, str(N_JOBS))
+
 import numpy as np
 import pandas as pd
 from sklearn.compose import ColumnTransformer
@@ -32,7 +38,6 @@ SEED = int(RECIPE["seed"])
 SEEDS = [SEED]
 N_FOLDS = int(RECIPE.get("folds", 5))
 VALIDATION = RECIPE.get("validation", "cv")
-N_JOBS = max(1, int(os.environ.get("AML_N_JOBS", "1") or "1"))
 INPUT_DIR, WORK_DIR, SUB_DIR = "./input", "./working", "./submission"
 CLASSIFICATION = TASK["type"] in ("binary", "multiclass")
 STARTED = time.time()
@@ -330,7 +335,8 @@ def main():
         grid = np.linspace(0.05, 0.95, 91)
         f1s = [skm.f1_score(y[seen], (oof[seen, 1] >= t).astype(int), zero_division=0)
                for t in grid]
-        threshold = float(grid[int(np.argmax(f1s))])
+        best = np.flatnonzero(np.asarray(f1s) >= np.max(f1s) - 1e-12)
+        threshold = float(grid[best[np.argmin(np.abs(grid[best] - 0.5))]])  # ties: nearest 0.5
         cv = float(np.max(f1s))
         log("F1 cut-off %.2f on out-of-fold probabilities: f1 %.6f" % (threshold, cv))
 
