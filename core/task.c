@@ -1638,6 +1638,12 @@ infer_modality(loader *L)
 	if (bits == 0) {
 		bits = AML_MOD_TABULAR;
 		aml_sb_puts(&src, "no free text, images or time series found");
+	} else if (pixels >= PIXEL_COLUMNS || !(bits & AML_MOD_IMAGE)) {
+		/* Pixel, text and date columns are still columns of a table:
+		 * tabular methods apply as well (a baseline, if not the best).
+		 * Only images kept as files are not a table. */
+		bits |= AML_MOD_TABULAR;
+		aml_sb_puts(&src, "; the features are CSV columns, so tabular too");
 	}
 	t->view.modality = bits;
 	if (src.oom)

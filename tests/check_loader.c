@@ -23,7 +23,7 @@ static void
 setup(void)
 {
 	const char *p = getenv("AUTOMLGEN_PLUGIN_PATH");
-	char buf[8192];
+	char buf[16400];
 
 	snprintf(saved_path, sizeof saved_path, "%s", p ? p : "");
 	snprintf(buf, sizeof buf, "%s/tests/data/plugins:%s/tests/data/plugins-shadow",

@@ -30,7 +30,7 @@ static void
 setup(void)
 {
 	const char *p = getenv("AUTOMLGEN_PLUGIN_PATH");
-	char buf[8192];
+	char buf[16400];
 
 	tmpdir = aml_test_tmpdir();
 	snprintf(saved_path, sizeof saved_path, "%s", p ? p : "");

@@ -181,7 +181,7 @@ START_TEST(test_publiconly)
 	ck_assert_int_eq(v->type, AML_TASK_MULTICLASS);
 	has_source(t, "task_type", "5 distinct whole numbers in 30 rows and a classification metric");
 	ck_assert_int_eq(v->output, AML_OUT_LABEL);
-	ck_assert_uint_eq(v->modality, AML_MOD_TEXT);
+	ck_assert_uint_eq(v->modality, AML_MOD_TABULAR | AML_MOD_TEXT);
 	has_source(t, "modality", "'review' is free text");
 	aml_task_free(t);
 }
@@ -262,7 +262,7 @@ START_TEST(test_timeseries)
 	aml_task_info *t = load_ok(tu_fixture("timeseries"));
 	const aml_task *v = aml_task_view(t);
 
-	ck_assert_uint_eq(v->modality, AML_MOD_TIMESERIES);
+	ck_assert_uint_eq(v->modality, AML_MOD_TABULAR | AML_MOD_TIMESERIES);
 	has_source(t, "modality", "'date' holds dates");
 	ck_assert_str_eq(v->metric, "mae");
 	ck_assert_int_eq(v->type, AML_TASK_REGRESSION);
@@ -519,7 +519,7 @@ START_TEST(test_pixels_and_numbers)
 	dir = make_task(tmp, e, AML_ARRAY_LEN(e));
 	t = load_ok(dir);
 	v = aml_task_view(t);
-	ck_assert_uint_eq(v->modality, AML_MOD_IMAGE);
+	ck_assert_uint_eq(v->modality, AML_MOD_TABULAR | AML_MOD_IMAGE);
 	has_source(t, "modality", "64 pixel columns");
 	ck_assert_int_eq(v->type, AML_TASK_MULTICLASS);
 	ck_assert_uint_eq(v->n_classes, 7);
