@@ -998,6 +998,8 @@ static const struct {
 	{"root mean square error", "rmse"},
 	{"root-mean-square error", "rmse"},
 	{"root-mean-squared error", "rmse"},
+	{"root-mean-squared-error", "rmse"},
+	{"root-mean-square-error", "rmse"},
 	{"rmse", "rmse"},
 	{"mean squared error", "mse"},
 	{"mean square error", "mse"},
@@ -1104,6 +1106,25 @@ evaluation_section(const char *text, size_t *start, size_t *end)
 	return 1;
 }
 
+/* Does the sentence starting at text speak of logarithms (of the values
+ * the error is taken over)? */
+static int
+log_follows(const char *text, size_t len)
+{
+	static const char *const words[] = {
+		"logarithm", "logarithms", "log of", "log-transformed", "log1p", "log(",
+		"natural log",
+	};
+	size_t end = 0, i;
+
+	while (end < len && end < 240 && text[end] != '.' && text[end] != '\n')
+		end++;
+	for (i = 0; i < AML_ARRAY_LEN(words); i++)
+		if (find_phrase(text, end, words[i]) >= 0)
+			return 1;
+	return 0;
+}
+
 static int
 infer_metric(loader *L)
 {
@@ -1142,6 +1163,19 @@ infer_metric(loader *L)
 
 			if (at < 0)
 				continue;
+			/* "RMSE between the logarithm of the predicted value and the
+			 * logarithm of the observed ..." is Kaggle's wording for
+			 * RMSLE (House Prices): look a sentence further. */
+			if (strcmp(metric_phrases[i].metric, "rmse") == 0
+			    && log_follows(span + at, span_len - (size_t)at)) {
+				t->metric = strdup("rmsle");
+				if (t->metric == NULL)
+					return oom(L);
+				source(L, F_METRIC, "description.md%s: '%.*s' of logarithms",
+				       pass == 0 ? " (Evaluation section)" : "",
+				       (int)strlen(metric_phrases[i].phrase), span + at);
+				return AML_OK;
+			}
 			t->metric = strdup(metric_phrases[i].metric);
 			if (t->metric == NULL)
 				return oom(L);

@@ -378,6 +378,36 @@ START_TEST(test_refusals)
 }
 END_TEST
 
+/* Metric wording from real competition pages. */
+static const struct {
+	const char *description;
+	const char *metric;
+} wordings[] = {
+	{"## Evaluation\n\nSubmissions are evaluated on Root-Mean-Squared-Error (RMSE) between "
+	 "the logarithm of the predicted value and the logarithm of the observed sales price.\n",
+	 "rmsle"},
+	{"## Evaluation\n\nThe score is the Root-Mean-Squared-Error of the predictions. "
+	 "Logarithms are not taken.\n", "rmse"},
+	{"## Evaluation\n\nSubmissions are scored on the root mean squared error of log(1 + y).\n",
+	 "rmsle"},
+};
+
+START_TEST(test_metric_wordings)
+{
+	char *tmp = aml_test_tmpdir(), *dir;
+	edit e[] = {{"public/description.md", wordings[_i].description}};
+	aml_task_info *t;
+
+	dir = make_task(tmp, e, AML_ARRAY_LEN(e));
+	t = load_ok(dir);
+	ck_assert_str_eq(aml_task_view(t)->metric, wordings[_i].metric);
+	aml_task_free(t);
+	free(dir);
+	aml_test_rmtree(tmp);
+	free(tmp);
+}
+END_TEST
+
 START_TEST(test_base_and_variants)
 {
 	char *tmp = aml_test_tmpdir(), *dir;
@@ -639,6 +669,7 @@ main(void)
 	tcase_add_test(tc, test_timeseries);
 	tcase_add_loop_test(tc, test_refusals, 0, (int)AML_ARRAY_LEN(refusals));
 	tcase_add_test(tc, test_base_and_variants);
+	tcase_add_loop_test(tc, test_metric_wordings, 0, (int)AML_ARRAY_LEN(wordings));
 	tcase_add_test(tc, test_large_train);
 	tcase_add_test(tc, test_pixels_and_numbers);
 	tcase_add_test(tc, test_print);
