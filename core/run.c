@@ -170,6 +170,24 @@ write_summary(run_state *st, aml_run_result *res, const char *chosen_why)
 		json_object_object_add(j, "id", json_object_new_int((int)n->id));
 		json_object_object_add(j, "parent", json_object_new_int(n->parent));
 		json_object_object_add(j, "operator", json_object_new_string(n->op));
+		json_object_object_add(j, "mode", json_object_new_string(n->mode));
+		json_object_object_add(j, "branch", json_object_new_int((int)n->branch));
+		if (n->n_refs) {
+			json_object *refs = json_object_new_array();
+			uint32_t r;
+
+			for (r = 0; r < n->n_refs; r++) {
+				json_object *e = json_object_new_object();
+
+				json_object_object_add(e, "node", json_object_new_int((int)n->refs[r]));
+				json_object_object_add(e, "kind", json_object_new_string(
+					aml_ref_kind_name((aml_ref_kind)n->ref_kinds[r])));
+				json_object_array_add(refs, e);
+			}
+			json_object_object_add(j, "refs", refs);
+		}
+		json_object_object_add(j, "reward", json_object_new_double(n->reward));
+		json_object_object_add(j, "visits", json_object_new_int((int)n->visits));
 		json_object_object_add(j, "status",
 				       json_object_new_string(aml_node_status_name(n->status)));
 		json_object_object_add(j, "score",
@@ -189,13 +207,36 @@ write_summary(run_state *st, aml_run_result *res, const char *chosen_why)
 			       g->best >= 0 ? json_object_new_double(g->nodes[g->best]->score) : NULL);
 	json_object_object_add(o, "chosen", json_object_new_string(chosen_why));
 	json_object_object_add(o, "stop_reason", json_object_new_string(st->search.stop_reason));
-	json_object_object_add(o, "seconds", json_object_new_double(aml_now() - st->search.t0));
+	{
+		double wall = aml_now() - st->search.t0;
+		json_object *search = json_object_new_object();
+
+		json_object_object_add(o, "seconds", json_object_new_double(wall));
+		json_object_object_add(search, "policy", json_object_new_string(
+			aml_config_get(st->cfg, "search.policy")));
+		json_object_object_add(search, "workers", json_object_new_int((int)st->search.workers));
+		json_object_object_add(search, "worker_utilization", json_object_new_double(
+			wall > 0 ? st->search.busy_seconds / (wall * (double)st->search.workers) : 0));
+		if (st->search.mcgs) {
+			aml_mcgs_stats ms;
+
+			aml_mcgs_get_stats(st->search.mcgs, &ms);
+			json_object_object_add(search, "primary", json_object_new_int((int)ms.by_mode[0]));
+			json_object_object_add(search, "evolution", json_object_new_int((int)ms.by_mode[1]));
+			json_object_object_add(search, "reference", json_object_new_int((int)ms.by_mode[2]));
+			json_object_object_add(search, "aggregation", json_object_new_int((int)ms.by_mode[3]));
+			json_object_object_add(search, "late_topk_picks", json_object_new_int((int)ms.late_picks));
+			json_object_object_add(search, "branches", json_object_new_int((int)ms.branches));
+		}
+		json_object_object_add(o, "search", search);
+	}
 	json_object_object_add(o, "nodes_total", json_object_new_int((int)g->n));
 	json_object_object_add(o, "nodes_by_status", counts);
 	json_object_object_add(llm, "calls", json_object_new_int64((int64_t)st->ctx.stats.calls));
 	json_object_object_add(llm, "failures", json_object_new_int64((int64_t)st->ctx.stats.failures));
 	json_object_object_add(llm, "tokens_in", json_object_new_int64((int64_t)st->ctx.stats.tokens_in));
 	json_object_object_add(llm, "tokens_out", json_object_new_int64((int64_t)st->ctx.stats.tokens_out));
+	json_object_object_add(llm, "cost", json_object_new_double(aml_search_cost(&st->search)));
 	json_object_object_add(o, "llm", llm);
 	json_object_object_add(o, "provider", json_object_new_string(st->provider->manifest->name));
 	json_object_object_add(o, "executor", json_object_new_string(st->executor->manifest->name));
@@ -278,7 +319,7 @@ aml_run(const aml_config *cfg, const char *task_dir, aml_run_result *res,
 	policy = aml_config_get(cfg, "search.policy");
 	need = aml_search_policy_ops(policy ? policy : "");
 	if (need == NULL) {
-		aml_seterr(err, errlen, "unknown search.policy '%s' (known: drafts)",
+		aml_seterr(err, errlen, "unknown search.policy '%s' (known: mcgs, mcts, greedy, drafts)",
 			   policy ? policy : "");
 		rc = AML_EINVAL;
 		goto out;

@@ -3,9 +3,11 @@
  */
 #include "config.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "evaluate.h"
 #include "log.h"
@@ -13,12 +15,18 @@
 #include "util.h"
 
 static const char *const drafts_ops[] = {"draft", NULL};
+static const char *const tree_ops[] = {"draft", "debug", "improve", NULL};
+static const char *const mcgs_ops[] = {"draft", "debug", "improve", "fuse", "recall", NULL};
 
 const char *const *
 aml_search_policy_ops(const char *policy)
 {
 	if (strcmp(policy, "drafts") == 0)
 		return drafts_ops;
+	if (strcmp(policy, "mcts") == 0 || strcmp(policy, "greedy") == 0)
+		return tree_ops;
+	if (strcmp(policy, "mcgs") == 0)
+		return mcgs_ops;
 	return NULL;
 }
 
@@ -28,6 +36,7 @@ aml_search_init(aml_search *s, const aml_config *cfg, aml_context *ctx,
 		aml_plugin *executor, aml_search_op *ops, size_t n_ops,
 		char *err, size_t errlen)
 {
+	const char *policy = aml_config_get(cfg, "search.policy");
 	long cap, seed;
 	int rc;
 
@@ -41,20 +50,45 @@ aml_search_init(aml_search *s, const aml_config *cfg, aml_context *ctx,
 	s->n_ops = n_ops;
 	if ((rc = aml_config_double(cfg, "search.time_limit_s", &s->time_limit_s, err, errlen))
 	    || (rc = aml_config_long(cfg, "search.max_nodes", &s->max_nodes, err, errlen))
+	    || (rc = aml_config_long(cfg, "search.num_drafts", &s->num_drafts, err, errlen))
+	    || (rc = aml_config_long(cfg, "search.workers", &s->workers, err, errlen))
+	    || (rc = aml_config_double(cfg, "search.max_tokens", &s->max_tokens, err, errlen))
+	    || (rc = aml_config_double(cfg, "search.max_cost", &s->max_cost, err, errlen))
+	    || (rc = aml_config_double(cfg, "pricing.input_per_mtok", &s->price_in, err, errlen))
+	    || (rc = aml_config_double(cfg, "pricing.output_per_mtok", &s->price_out, err, errlen))
 	    || (rc = aml_config_double(cfg, "exec.timeout_s", &s->exec_timeout_s, err, errlen))
 	    || (rc = aml_config_long(cfg, "exec.output_cap", &cap, err, errlen))
 	    || (rc = aml_config_long(cfg, "run.seed", &seed, err, errlen)))
 		return rc;
-	if (s->time_limit_s <= 0 || s->max_nodes <= 0 || s->exec_timeout_s <= 0 || cap < 1024) {
+	if (s->time_limit_s <= 0 || s->max_nodes <= 0 || s->exec_timeout_s <= 0 || cap < 1024
+	    || s->num_drafts <= 0 || s->workers < 0 || s->max_tokens < 0 || s->max_cost < 0) {
 		aml_seterr(err, errlen,
-			   "search.time_limit_s, search.max_nodes and exec.timeout_s must be > 0, "
-			   "exec.output_cap >= 1024");
+			   "search.time_limit_s, search.max_nodes, search.num_drafts and "
+			   "exec.timeout_s must be > 0, search.workers, search.max_tokens and "
+			   "search.max_cost >= 0, exec.output_cap >= 1024");
 		return AML_EINVAL;
+	}
+	if (s->workers == 0) {
+		long cores = sysconf(_SC_NPROCESSORS_ONLN);
+
+		s->workers = cores > 0 ? cores : 1;
 	}
 	s->output_cap = (size_t)cap;
 	s->seed = (uint64_t)seed;
 	aml_graph_init(&s->graph, aml_task_view(task)->higher_is_better);
+	if (policy && strcmp(policy, "drafts") == 0) {
+		s->drafts_only = 1;
+	} else {
+		rc = aml_mcgs_params_load(&s->params, cfg, err, errlen);
+		if (rc == AML_OK)
+			rc = aml_mcgs_new(&s->params, &s->graph, s->seed, &s->mcgs);
+		if (rc != AML_OK) {
+			aml_graph_destroy(&s->graph);
+			return rc;
+		}
+	}
 	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->changed, NULL);
 	s->t0 = aml_now();
 	return AML_OK;
 }
@@ -62,8 +96,17 @@ aml_search_init(aml_search *s, const aml_config *cfg, aml_context *ctx,
 void
 aml_search_destroy(aml_search *s)
 {
+	aml_mcgs_free(s->mcgs);
 	aml_graph_destroy(&s->graph);
 	pthread_mutex_destroy(&s->lock);
+	pthread_cond_destroy(&s->changed);
+}
+
+double
+aml_search_cost(const aml_search *s)
+{
+	return ((double)s->ctx->stats.tokens_in * s->price_in
+		+ (double)s->ctx->stats.tokens_out * s->price_out) / 1e6;
 }
 
 static aml_plugin *
@@ -77,153 +120,204 @@ find_op(const aml_search *s, const char *name)
 	return NULL;
 }
 
-int
-aml_search_budget_spent(aml_search *s)
+/* Fraction of the tightest budget spent, and the stop reason when one is
+ * spent.  Called with the lock held. */
+static double
+budget_frac(aml_search *s)
 {
-	double elapsed = aml_now() - s->t0;
+	double elapsed = aml_now() - s->t0, f, tokens, cost;
 
+	pthread_mutex_lock(&s->ctx->lock);
+	tokens = (double)(s->ctx->stats.tokens_in + s->ctx->stats.tokens_out);
+	cost = aml_search_cost(s);
+	pthread_mutex_unlock(&s->ctx->lock);
+	f = (double)s->graph.n / (double)s->max_nodes;
+	if (elapsed / s->time_limit_s > f)
+		f = elapsed / s->time_limit_s;
+	if (s->max_tokens > 0 && tokens / s->max_tokens > f)
+		f = tokens / s->max_tokens;
+	if (s->max_cost > 0 && cost / s->max_cost > f)
+		f = cost / s->max_cost;
 	if (s->stop_reason[0])
-		return 1;
+		return f;
 	if ((long)s->graph.n >= s->max_nodes)
 		snprintf(s->stop_reason, sizeof s->stop_reason,
 			 "node budget reached (search.max_nodes = %ld)", s->max_nodes);
 	else if (elapsed >= s->time_limit_s)
 		snprintf(s->stop_reason, sizeof s->stop_reason,
 			 "time budget reached (search.time_limit_s = %g)", s->time_limit_s);
-	return s->stop_reason[0] != '\0';
+	else if (s->max_tokens > 0 && tokens >= s->max_tokens)
+		snprintf(s->stop_reason, sizeof s->stop_reason,
+			 "token budget reached (search.max_tokens = %g)", s->max_tokens);
+	else if (s->max_cost > 0 && cost >= s->max_cost)
+		snprintf(s->stop_reason, sizeof s->stop_reason,
+			 "money budget reached (search.max_cost = %g)", s->max_cost);
+	return f;
 }
 
-/* Record a failure of the step itself on the node. */
+/* One expansion's inputs, gathered under the lock. */
+typedef struct job {
+	aml_mcgs_decision d;
+	aml_node *n;
+	aml_plugin *op;
+	aml_node_view parent;
+	int has_parent;
+	aml_node_view *views;        /* siblings then refs */
+	const aml_node_view **sib;
+	const aml_node_view **refs;
+	size_t n_sib, n_refs;
+	double time_left;
+} job;
+
+/* What an expansion produced, committed to the node under the lock. */
+typedef struct outcome {
+	char *code, *plan, *raw, *reason, *output;
+	aml_node_status status;
+	int has_score;
+	double score;
+	aml_exec_outcome exec;
+	int exit_code, truncated;
+	double op_seconds, exec_seconds;
+	uint64_t tokens_in, tokens_out;
+} outcome;
+
 static void
-fail_node(aml_node *n, aml_node_status st, const char *why)
+outcome_free(outcome *o)
 {
-	char *r = strdup(why);
-
-	n->status = st;
-	if (r) {
-		free(n->reason);
-		n->reason = r;
-	}
+	free(o->code);
+	free(o->plan);
+	free(o->raw);
+	free(o->reason);
+	free(o->output);
 }
 
-static const char *const child_env[] = {NULL};
+static int
+job_prepare(aml_search *s, const aml_mcgs_decision *d, job *j)
+{
+	const aml_node *p = d->parent >= 0 ? s->graph.nodes[d->parent] : NULL;
+	size_t i, nsib = 0, k = 0;
 
-int
-aml_search_expand(aml_search *s, int32_t parent, const char *op,
-		  const char *mode, aml_node **out)
+	memset(j, 0, sizeof *j);
+	j->d = *d;
+	j->op = find_op(s, d->op);
+	if (j->op == NULL)
+		return AML_EINVAL;
+	/* siblings: the finished children of the same parent */
+	if (p) {
+		nsib = p->n_children;
+	} else {
+		nsib = s->graph.root_children;
+	}
+	j->views = calloc(nsib + d->n_refs + 1, sizeof *j->views);
+	j->sib = calloc(nsib + 1, sizeof *j->sib);
+	j->refs = calloc(d->n_refs + 1, sizeof *j->refs);
+	if (j->views == NULL || j->sib == NULL || j->refs == NULL)
+		return AML_ENOMEM;
+	if (p) {
+		for (i = 0; i < p->n_children; i++) {
+			const aml_node *c = s->graph.nodes[p->children[i]];
+
+			if (c->status != AML_NODE_PENDING) {
+				j->views[k] = aml_node_view_of(c);
+				j->sib[j->n_sib++] = &j->views[k++];
+			}
+		}
+		j->parent = aml_node_view_of(p);
+		j->has_parent = 1;
+	} else {
+		for (i = 0; i < s->graph.root_children; i++) {
+			const aml_node *c = s->graph.nodes[s->graph.roots[i]];
+
+			if (c->status != AML_NODE_PENDING) {
+				j->views[k] = aml_node_view_of(c);
+				j->sib[j->n_sib++] = &j->views[k++];
+			}
+		}
+	}
+	for (i = 0; i < d->n_refs; i++) {
+		j->views[k] = aml_node_view_of(s->graph.nodes[d->refs[i]]);
+		j->refs[j->n_refs++] = &j->views[k++];
+	}
+	j->time_left = s->time_limit_s - (aml_now() - s->t0);
+	if (j->time_left < 0)
+		j->time_left = 0;
+	return AML_OK;
+}
+
+static void
+job_free(job *j)
+{
+	free(j->views);
+	free(j->sib);
+	free(j->refs);
+}
+
+static void
+set_reason(outcome *o, aml_node_status st, const char *why)
+{
+	o->status = st;
+	free(o->reason);
+	o->reason = strdup(why);
+}
+
+/* The expansion itself, outside the lock.  Returns a negative status
+ * only when the run cannot go on (the run directory is unusable). */
+static int
+expand(aml_search *s, job *j, outcome *o, char *ferr, size_t ferrlen)
 {
 	const aml_task *task = aml_task_view(s->task);
-	aml_plugin *opp = find_op(s, op);
-	const aml_node_view **sib = NULL;
-	aml_node_view *sibv = NULL, parentv;
 	aml_op_request req;
 	aml_op_result res;
 	aml_exec_request ereq;
 	aml_exec_result eres;
-	char err[AML_ERRLEN] = "", *dir = NULL;
-	aml_node *n, *p = NULL;
-	size_t i, nsib;
+	char err[AML_ERRLEN] = "", *dir = NULL, *script;
+	uint32_t id = j->n->id;
 	double t, left;
 	int rc;
 
-	*out = NULL;
-	if (opp == NULL) {
-		aml_err("no operator '%s' is loaded", op);
-		return AML_EINVAL;
-	}
-	n = aml_graph_add(&s->graph, parent, op, mode);
-	if (n == NULL)
-		return AML_ENOMEM;
-	*out = n;
-	n->created_at = aml_now() - s->t0;
-	if (parent >= 0)
-		p = s->graph.nodes[parent];
-
-	/* siblings: earlier children of the same parent */
-	nsib = 0;
-	if (p) {
-		nsib = p->n_children - 1;
-	} else {
-		for (i = 0; i + 1 < s->graph.n; i++)
-			if (s->graph.nodes[i]->parent < 0)
-				nsib++;
-	}
-	sib = calloc(nsib + 1, sizeof *sib);
-	sibv = calloc(nsib + 1, sizeof *sibv);
-	if (sib == NULL || sibv == NULL) {
-		free(sib);
-		free(sibv);
-		return AML_ENOMEM;
-	}
-	nsib = 0;
-	for (i = 0; i + 1 < s->graph.n; i++) {
-		if (s->graph.nodes[i]->parent != parent)
-			continue;
-		sibv[nsib] = aml_node_view_of(s->graph.nodes[i]);
-		sib[nsib] = &sibv[nsib];
-		nsib++;
-	}
+	memset(o, 0, sizeof *o);
+	rc = aml_rundir_node_dir(s->rd, id, &dir, ferr, ferrlen);
+	if (rc != AML_OK)
+		return rc;
 
 	memset(&req, 0, sizeof req);
 	memset(&res, 0, sizeof res);
 	req.task = task;
-	if (p) {
-		parentv = aml_node_view_of(p);
-		req.node = &parentv;
-	}
-	req.siblings = sib;
-	req.n_siblings = nsib;
-	req.mode = mode;
-	req.node_id = n->id;
-	req.seq = (uint32_t)nsib;
-	req.seed = s->seed * 1000003u + n->id;
-	left = s->time_limit_s - (aml_now() - s->t0);
-	req.time_left_s = left > 0 ? left : 0;
+	req.node = j->has_parent ? &j->parent : NULL;
+	req.refs = j->refs;
+	req.n_refs = j->n_refs;
+	req.siblings = j->sib;
+	req.n_siblings = j->n_sib;
+	req.mode = j->d.mode;
+	req.flavor = j->d.flavor;
+	req.node_id = id;
+	req.seq = (uint32_t)j->n_sib;
+	req.seed = s->seed * 1000003u + id;
+	req.time_left_s = j->time_left;
 	req.per_run_limit_s = s->exec_timeout_s;
 
-	/* the node's folder exists whatever happens next, for its record */
-	rc = aml_rundir_node_dir(s->rd, n->id, &dir, err, sizeof err);
-	if (rc != AML_OK) {
-		free(sib);
-		free(sibv);
-		aml_err("node %u: %s", n->id, err);
-		return rc; /* the run directory is unusable: stop */
-	}
-	err[0] = '\0';
 	t = aml_now();
-	rc = aml_plugin_operator(opp)->run(opp->state, &req, &res, err, sizeof err);
-	n->op_seconds = aml_now() - t;
-	n->tokens_in = res.tokens_in;
-	n->tokens_out = res.tokens_out;
-	free(sib);
-	free(sibv);
-	if (res.plan) {
-		free(n->plan);
-		n->plan = res.plan;
-		res.plan = NULL;
-	}
-	n->raw_answer = res.raw_answer;
-	res.raw_answer = NULL;
+	rc = aml_plugin_operator(j->op)->run(j->op->state, &req, &res, err, sizeof err);
+	o->op_seconds = aml_now() - t;
+	o->tokens_in = res.tokens_in;
+	o->tokens_out = res.tokens_out;
+	o->plan = res.plan;
+	o->raw = res.raw_answer;
 	if (rc != AML_OK || res.code == NULL || res.code[0] == '\0') {
 		free(res.code);
-		fail_node(n, AML_NODE_OP_FAILED,
-			  err[0] ? err : "the operator returned no script");
-		aml_warn("node %u: operator %s failed: %s", n->id, op, n->reason);
-		goto record;
+		set_reason(o, AML_NODE_OP_FAILED, err[0] ? err : "the operator returned no script");
+		aml_warn("node %u: operator %s failed: %s", id, j->d.op, o->reason);
+		free(dir);
+		return AML_OK;
 	}
-	n->code = res.code;
+	o->code = res.code;
 
-	{
-		char *script = aml_path_join(dir, "solution.py");
-
-		rc = script ? aml_write_file(script, n->code, strlen(n->code), err, sizeof err)
-			    : AML_ENOMEM;
-		free(script);
-	}
+	script = aml_path_join(dir, "solution.py");
+	rc = script ? aml_write_file(script, o->code, strlen(o->code), ferr, ferrlen) : AML_ENOMEM;
+	free(script);
 	if (rc != AML_OK) {
 		free(dir);
-		aml_err("node %u: %s", n->id, err);
-		return rc; /* the run directory is unusable: stop */
+		return rc;
 	}
 
 	memset(&ereq, 0, sizeof ereq);
@@ -234,77 +328,228 @@ aml_search_expand(aml_search *s, int32_t parent, const char *op,
 	left = s->time_limit_s - (aml_now() - s->t0);
 	ereq.timeout_s = s->exec_timeout_s < left ? s->exec_timeout_s : (left > 1 ? left : 1);
 	ereq.output_cap = s->output_cap;
-	ereq.env = child_env;
-	ereq.node_id = n->id;
+	ereq.node_id = id;
 	err[0] = '\0';
-	rc = aml_plugin_executor(s->executor)->run(s->executor->state, &ereq, &eres,
-						   err, sizeof err);
+	rc = aml_plugin_executor(s->executor)->run(s->executor->state, &ereq, &eres, err, sizeof err);
 	if (rc != AML_OK) {
+		set_reason(o, AML_NODE_BUGGY, err[0] ? err : "the executor failed");
+		aml_warn("node %u: executor failed: %s", id, o->reason);
+		pthread_mutex_lock(&s->lock);
 		s->exec_failures++;
-		fail_node(n, AML_NODE_BUGGY, err[0] ? err : "the executor failed");
-		aml_warn("node %u: executor failed: %s", n->id, n->reason);
+		pthread_mutex_unlock(&s->lock);
 	} else {
-		rc = aml_evaluate_node(n, &eres, dir, s->task);
+		/* evaluate into a scratch node, so the shared one changes only
+		 * under the lock */
+		aml_node tmp;
+
+		memset(&tmp, 0, sizeof tmp);
+		rc = aml_evaluate_node(&tmp, &eres, dir, s->task);
+		o->status = tmp.status;
+		o->reason = tmp.reason;
+		o->output = tmp.output;
+		o->has_score = tmp.has_score;
+		o->score = tmp.score;
+		o->exec = tmp.outcome;
+		o->exit_code = tmp.exit_code;
+		o->truncated = tmp.truncated;
+		o->exec_seconds = tmp.exec_seconds;
 		if (rc != AML_OK) {
+			aml_seterr(ferr, ferrlen, "node %u: evaluation: %s", id, aml_strerror(rc));
 			free(eres.detail);
 			free(dir);
 			return rc;
 		}
 	}
 	free(eres.detail);
-
-record:
 	free(dir);
-	if (aml_graph_finish(&s->graph, n))
-		aml_info("node %u (%s): %s = %.6g  new best", n->id, op,
-			 task->metric, n->score);
-	else if (n->status == AML_NODE_VALID)
-		aml_info("node %u (%s): %s = %.6g", n->id, op, task->metric, n->score);
-	else
-		aml_info("node %u (%s): %s: %s", n->id, op,
-			 aml_node_status_name(n->status), n->reason);
-	rc = aml_rundir_write_node(s->rd, n, err, sizeof err);
-	if (rc != AML_OK)
-		aml_err("node %u: %s", n->id, err);
-	return rc;
+	return AML_OK;
 }
 
-static int
-policy_drafts(aml_search *s, char *err, size_t errlen)
+/* Move o into n; called with the lock held. */
+static void
+commit(aml_node *n, outcome *o)
 {
-	long want, i;
-	aml_node *n;
-	int rc;
+#define MOVE(f) do { if (o->f) { free(n->f); n->f = o->f; o->f = NULL; } } while (0)
+	MOVE(code);
+	MOVE(plan);
+	MOVE(reason);
+	MOVE(output);
+#undef MOVE
+	n->raw_answer = o->raw;
+	o->raw = NULL;
+	n->has_score = o->has_score;
+	n->score = o->score;
+	n->outcome = o->exec;
+	n->exit_code = o->exit_code;
+	n->truncated = o->truncated;
+	n->op_seconds = o->op_seconds;
+	n->exec_seconds = o->exec_seconds;
+	n->tokens_in = o->tokens_in;
+	n->tokens_out = o->tokens_out;
+	n->status = o->status;
+	if (n->status == AML_NODE_PENDING) /* cannot happen: belt and braces */
+		n->status = AML_NODE_BUGGY;
+}
 
-	rc = aml_config_long(s->cfg, "search.num_drafts", &want, err, errlen);
-	if (rc != AML_OK)
-		return rc;
-	if (want <= 0) {
-		aml_seterr(err, errlen, "search.num_drafts must be > 0");
-		return AML_EINVAL;
-	}
-	for (i = 0; i < want; i++) {
-		if (aml_search_budget_spent(s))
-			return AML_OK;
-		rc = aml_search_expand(s, -1, "draft", "primary", &n);
-		if (rc != AML_OK) {
-			aml_seterr(err, errlen, "the search stopped at node %ld: %s", i,
-				   aml_strerror(rc));
-			return rc;
+static void
+log_node(aml_search *s, const aml_node *n, int new_best)
+{
+	const char *metric = aml_task_view(s->task)->metric;
+
+	if (n->status == AML_NODE_VALID)
+		aml_info("node %u (%s%s%s, parent %d): %s = %.6g%s", n->id, n->op,
+			 strcmp(n->mode, "primary") ? "/" : "",
+			 strcmp(n->mode, "primary") ? n->mode : "", n->parent, metric, n->score,
+			 new_best ? "  new best" : "");
+	else
+		aml_info("node %u (%s, parent %d): %s: %s", n->id, n->op, n->parent,
+			 aml_node_status_name(n->status), n->reason);
+}
+
+/* Pick the next expansion; 1 with d set, 0 to wait, -1 to stop.  Called
+ * with the lock held. */
+static int
+pick(aml_search *s, aml_mcgs_decision *d)
+{
+	double f;
+
+	if (s->fatal)
+		return -1;
+	f = budget_frac(s);
+	if (s->stop_reason[0])
+		return -1;
+	if (s->drafts_only) {
+		if (s->graph.root_children >= (size_t)s->num_drafts) {
+			if (s->in_flight == 0)
+				snprintf(s->stop_reason, sizeof s->stop_reason,
+					 "all %ld drafts done", s->num_drafts);
+			return -1;
 		}
+		memset(d, 0, sizeof *d);
+		d->parent = -1;
+		d->op = "draft";
+		d->mode = "primary";
+		return 1;
 	}
-	snprintf(s->stop_reason, sizeof s->stop_reason, "all %ld drafts done", want);
-	return AML_OK;
+	if (aml_mcgs_select(s->mcgs, f > 1 ? 1 : f, d) == 0)
+		return 1;
+	if (s->in_flight == 0) {
+		snprintf(s->stop_reason, sizeof s->stop_reason, "nothing left to expand");
+		return -1;
+	}
+	return 0;
+}
+
+static void *
+worker(void *arg)
+{
+	aml_search *s = arg;
+	aml_mcgs_decision d;
+	job j;
+	outcome o;
+	char ferr[512];
+	int r, rc, new_best;
+	double t;
+
+	pthread_mutex_lock(&s->lock);
+	for (;;) {
+		r = pick(s, &d);
+		if (r < 0)
+			break;
+		if (r == 0) {
+			pthread_cond_wait(&s->changed, &s->lock);
+			continue;
+		}
+		rc = job_prepare(s, &d, &j);
+		if (rc == AML_OK) {
+			j.n = aml_graph_add(&s->graph, d.parent, d.op, d.mode);
+			if (j.n == NULL)
+				rc = AML_ENOMEM;
+		}
+		if (rc != AML_OK) {
+			if (s->mcgs)
+				aml_mcgs_release(s->mcgs, &d);
+			job_free(&j);
+			s->fatal = 1;
+			snprintf(s->fatal_err, sizeof s->fatal_err, "cannot start node for %s: %s",
+				 d.op, aml_strerror(rc));
+			break;
+		}
+		j.n->created_at = aml_now() - s->t0;
+		s->in_flight++;
+		pthread_mutex_unlock(&s->lock);
+
+		t = aml_now();
+		ferr[0] = '\0';
+		rc = expand(s, &j, &o, ferr, sizeof ferr);
+		if (rc != AML_OK && o.status == AML_NODE_PENDING)
+			set_reason(&o, AML_NODE_BUGGY, ferr[0] ? ferr : aml_strerror(rc));
+
+		pthread_mutex_lock(&s->lock);
+		s->busy_seconds += aml_now() - t;
+		commit(j.n, &o);
+		if (s->mcgs) {
+			int before = s->graph.best;
+
+			if (aml_mcgs_integrate(s->mcgs, &j.d, j.n) != AML_OK && !s->fatal) {
+				s->fatal = 1;
+				snprintf(s->fatal_err, sizeof s->fatal_err, "out of memory");
+			}
+			new_best = s->graph.best != before;
+		} else {
+			new_best = aml_graph_finish(&s->graph, j.n);
+		}
+		if (rc != AML_OK && !s->fatal) {
+			s->fatal = 1;
+			snprintf(s->fatal_err, sizeof s->fatal_err, "%s", ferr);
+		}
+		log_node(s, j.n, new_best);
+		s->in_flight--;
+		pthread_cond_broadcast(&s->changed);
+		pthread_mutex_unlock(&s->lock);
+
+		/* the node is finished: its record no longer changes */
+		if (aml_rundir_write_node(s->rd, j.n, ferr, sizeof ferr) != AML_OK)
+			aml_warn("node %u: %s", j.n->id, ferr);
+		outcome_free(&o);
+		job_free(&j);
+		pthread_mutex_lock(&s->lock);
+	}
+	pthread_cond_broadcast(&s->changed);
+	pthread_mutex_unlock(&s->lock);
+	return NULL;
 }
 
 int
 aml_search_run(aml_search *s, char *err, size_t errlen)
 {
-	const char *policy = aml_config_get(s->cfg, "search.policy");
+	pthread_t *th;
+	long i, started = 0;
 
-	if (policy && strcmp(policy, "drafts") == 0)
-		return policy_drafts(s, err, errlen);
-	aml_seterr(err, errlen, "unknown search.policy '%s' (known: drafts)",
-		   policy ? policy : "");
-	return AML_EINVAL;
+	th = calloc((size_t)s->workers, sizeof *th);
+	if (th == NULL)
+		return AML_ENOMEM;
+	aml_info("search: policy %s, %ld worker%s, budget %ld nodes / %g s",
+		 s->drafts_only ? "drafts" : aml_policy_name(s->params.policy), s->workers,
+		 s->workers == 1 ? "" : "s", s->max_nodes, s->time_limit_s);
+	if (s->workers == 1) {
+		worker(s); /* no thread: the same order every time */
+	} else {
+		for (i = 0; i < s->workers; i++) {
+			if (pthread_create(&th[i], NULL, worker, s) != 0)
+				break;
+			started++;
+		}
+		if (started == 0) {
+			worker(s);
+		}
+		for (i = 0; i < started; i++)
+			pthread_join(th[i], NULL);
+	}
+	free(th);
+	if (s->fatal) {
+		aml_seterr(err, errlen, "the search stopped: %s", s->fatal_err);
+		return AML_EIO;
+	}
+	return AML_OK;
 }

@@ -1,12 +1,18 @@
 /*
- * search.h — the search over candidate solutions.
+ * search.h — the search over candidate solutions: W worker threads, each
+ * looping select -> operator -> provider -> script -> executor ->
+ * evaluation -> integrate, over one shared solution graph.
  *
- * aml_search_expand() is the one step every policy is built from:
- * operator -> provider -> script -> executor -> evaluation -> graph.
- * A policy decides which node to expand with which operator, and when to
- * stop.  The first policy, "drafts", writes search.num_drafts independent
- * drafts and keeps the best valid one; Monte Carlo Graph Search replaces it
- * as the default without changing the step.
+ * Selection and integration (core/mcgs.c) and every graph change happen
+ * under the search's lock; operators, providers and executors run outside
+ * it, so the LLM calls and script runs of different workers overlap.  A
+ * worker commits its finished node in one step under the lock, so other
+ * workers only ever see pending or finished nodes.
+ *
+ * Policies: mcgs, mcts, greedy (core/mcgs.c) and drafts (num_drafts
+ * independent drafts, keep the best).  Budgets: nodes, wall clock, tokens,
+ * money; the first one hit stops new expansions, those under way finish,
+ * and the result is the best valid node so far.
  */
 #ifndef AML_SEARCH_H
 #define AML_SEARCH_H
@@ -17,6 +23,7 @@
 #include "graph.h"
 #include "host.h"
 #include "loader.h"
+#include "mcgs.h"
 #include "rundir.h"
 #include "task.h"
 
@@ -37,37 +44,46 @@ typedef struct aml_search {
 
 	/* owned */
 	aml_graph graph;
+	aml_mcgs *mcgs;          /* NULL for the drafts policy */
+	aml_mcgs_params params;
+	int drafts_only;
+	long num_drafts;
 	pthread_mutex_t lock;
+	pthread_cond_t changed;  /* a node finished */
+	long workers;
+	long in_flight;          /* expansions under way */
 	double t0;
 	double time_limit_s;
 	long max_nodes;
+	double max_tokens;       /* 0: no limit */
+	double max_cost;         /* 0: no limit */
+	double price_in;         /* per million input tokens */
+	double price_out;
 	double exec_timeout_s;
 	size_t output_cap;
 	uint64_t seed;
 	char stop_reason[256];   /* why the search stopped, "" while running */
-	size_t exec_failures;    /* executor itself failed (not the script) */
+	int fatal;               /* a worker hit an error the run cannot survive */
+	char fatal_err[512];
+	size_t exec_failures;    /* the executor itself failed (not the script) */
+	double busy_seconds;     /* summed over workers: time spent expanding */
 } aml_search;
 
-/* Prepare a search; reads the search./exec./run. keys of cfg. */
+/* Prepare a search; reads the search./exec./run./pricing. keys of cfg. */
 int aml_search_init(aml_search *s, const aml_config *cfg, aml_context *ctx,
 		    const aml_task_info *task, const aml_rundir *rd,
 		    aml_plugin *executor, aml_search_op *ops, size_t n_ops,
 		    char *err, size_t errlen);
 void aml_search_destroy(aml_search *s);
 
-/* The operator slots a policy needs (NULL-terminated, static). */
+/* The operator slots a policy needs (NULL-terminated, static), or NULL
+ * for an unknown policy. */
 const char *const *aml_search_policy_ops(const char *policy);
 
-/* Expand parent (-1: the root) with operator op in mode; the new node is
- * in the graph whatever happened (failed with its reason, or evaluated).
- * Returns AML_OK, or a negative status when the run cannot go on. */
-int aml_search_expand(aml_search *s, int32_t parent, const char *op,
-		      const char *mode, aml_node **out);
-
-/* 1 (and stop_reason set) when a budget is spent. */
-int aml_search_budget_spent(aml_search *s);
-
-/* Run the configured policy to its end. */
+/* Run the configured policy to its end with search.workers threads. */
 int aml_search_run(aml_search *s, char *err, size_t errlen);
+
+/* Money spent so far by the token counts and the price table. */
+double aml_search_cost(const aml_search *s);
 
 #endif

@@ -1,3 +1,4 @@
 # Provider and executor plugins.
 include plugins/local/local.mk
 include plugins/kbsynth/local.mk
+include plugins/synthetic/local.mk

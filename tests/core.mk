@@ -1,8 +1,8 @@
 # Core tests: YAML, config, manifests, plugin loading, runs.
 check_PROGRAMS += tests/check_yaml tests/check_conf tests/check_manifest tests/check_loader \
-	tests/check_run tests/check_cli
+	tests/check_run tests/check_cli tests/check_mcgs
 TESTS += tests/check_yaml tests/check_conf tests/check_manifest tests/check_loader \
-	tests/check_run tests/check_cli
+	tests/check_run tests/check_cli tests/check_mcgs
 tests_check_yaml_SOURCES = tests/check_yaml.c
 tests_check_yaml_CFLAGS = $(TEST_CFLAGS)
 tests_check_yaml_LDADD = $(TEST_LIBS)
@@ -21,6 +21,9 @@ tests_check_run_LDADD = $(TEST_LIBS)
 tests_check_cli_SOURCES = tests/check_cli.c
 tests_check_cli_CFLAGS = $(TEST_CFLAGS)
 tests_check_cli_LDADD = $(TEST_LIBS)
+tests_check_mcgs_SOURCES = tests/check_mcgs.c
+tests_check_mcgs_CFLAGS = $(TEST_CFLAGS)
+tests_check_mcgs_LDADD = $(TEST_LIBS)
 
 # Deliberately broken plugins, one per loader refusal (never installed).
 check_LTLIBRARIES += tests/tp_good.la
@@ -60,3 +63,12 @@ tests_tp_initfail_la_SOURCES = tests/plugins/testplugin.c
 tests_tp_initfail_la_CPPFLAGS = $(AM_CPPFLAGS) -DTP_NAME=\"tp-initfail\" -DTP_INIT_FAILS
 tests_tp_initfail_la_LDFLAGS = -module -avoid-version -shared -rpath /nowhere
 EXTRA_DIST += tests/data
+
+# Benchmark programs (built by `make bench`, never run by make check).
+EXTRA_PROGRAMS = tests/bench/bench_mcgs
+tests_bench_bench_mcgs_SOURCES = tests/bench/bench_mcgs.c
+tests_bench_bench_mcgs_CFLAGS = $(AM_CFLAGS)
+tests_bench_bench_mcgs_LDADD = core/libamlcore.la
+CLEANFILES += $(EXTRA_PROGRAMS)
+bench: $(EXTRA_PROGRAMS)
+.PHONY: bench

@@ -36,3 +36,4 @@ include tests/task.mk
 include tests/kb.mk
 include tests/executor.mk
 include tests/core.mk
+include tests/bench.mk
