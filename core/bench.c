@@ -569,9 +569,9 @@ aml_bench_run(aml_config *cfg, const aml_bench_opts *o, aml_bench **out,
 				}
 				run_one(cfg, b, r, t, &th, th_rc == AML_OK);
 				/* an invalid run of a task with cut-offs wins no medal */
-				if (!r->valid && th_rc == AML_OK)
-					r->medal = aml_bench_medal(&th, th.higher_is_better
-								   ? -INFINITY : INFINITY);
+				if (!r->valid && th_rc == AML_OK &&
+				    (th.has_bronze || th.has_silver || th.has_gold))
+					r->medal = "none";
 				progress(o->progress, r, k, b->n_rows);
 			}
 		}
@@ -889,7 +889,7 @@ bench_json(const aml_bench *b)
 	json_object_object_add(o, "seeds", json_object_new_int64(b->seeds));
 	json_object_object_add(o, "policies", jstrv(b->policies, b->n_policies));
 	json_object_object_add(o, "tasks", jstrv(b->tasks, b->n_tasks));
-	json_object_object_add(o, "normalized",
+	json_object_object_add(o, "normalization",
 			       jstr("(test_score - naive) / (reference - naive), from TASK/thresholds.json"));
 	for (i = 0; i < b->n_rows; i++) {
 		const aml_bench_row *r = &b->rows[i];

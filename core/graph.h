@@ -83,6 +83,7 @@ typedef struct aml_graph {
 	uint32_t root_visits;    /* backpropagations that reached the root */
 	uint32_t root_pending;   /* drafts being made right now */
 	uint32_t root_in_flight;
+	int no_visits;           /* the policy keeps no visit statistics (greedy) */
 } aml_graph;
 
 void aml_graph_init(aml_graph *g, int higher_is_better);

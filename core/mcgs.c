@@ -227,6 +227,9 @@ aml_mcgs_new(const aml_mcgs_params *p, aml_graph *g, uint64_t seed, aml_mcgs **o
 		return AML_ENOMEM;
 	m->p = *p;
 	m->g = g;
+	/* greedy picks by score alone: no statistics to keep, and its
+	 * ever-deeper improvement chain would make backpropagation O(depth) */
+	g->no_visits = p->policy == AML_POLICY_GREEDY;
 	m->rng = seed ^ 0x5851f42d4c957f2dULL;
 	*out = m;
 	return AML_OK;
@@ -270,6 +273,8 @@ reserve(aml_mcgs *m, int32_t parent)
 		m->g->root_pending++;
 	else
 		m->g->nodes[parent]->pending++;
+	if (m->g->no_visits)
+		return;
 	for (v = node(m, parent); v; v = node(m, v->parent))
 		v->in_flight++;
 	m->g->root_in_flight++;
@@ -284,6 +289,8 @@ aml_mcgs_release(aml_mcgs *m, const aml_mcgs_decision *d)
 		m->g->root_pending--;
 	else
 		m->g->nodes[d->parent]->pending--;
+	if (m->g->no_visits)
+		return;
 	for (v = node(m, d->parent); v; v = node(m, v->parent))
 		v->in_flight--;
 	m->g->root_in_flight--;
@@ -743,6 +750,8 @@ aml_mcgs_integrate(aml_mcgs *m, const aml_mcgs_decision *d, aml_node *n)
 	if (n->terminal)
 		exhaust(m, n);
 	n->reward = r;
+	if (m->g->no_visits)
+		return AML_OK;
 	for (a = n; a; a = node(m, a->parent)) {
 		a->visits++;
 		a->total_reward += r;

@@ -107,7 +107,8 @@ START_TEST(test_invariants_after_random_runs)
 		run_sim(m, &g, 300, seed);
 		ck_assert_msg(aml_graph_check(&g, err, sizeof err) == 0, "%s seed %llu: %s",
 			      policies[_i], (unsigned long long)seed, err);
-		ck_assert_uint_eq(g.root_visits, 300);
+		/* greedy keeps no visit statistics */
+		ck_assert_uint_eq(g.root_visits, _i == 2 ? 0 : 300);
 		for (i = 0; i < g.n; i++) {
 			refs += g.nodes[i]->n_refs;
 			ck_assert_uint_eq(g.nodes[i]->in_flight, 0);
