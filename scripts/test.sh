@@ -1,7 +1,8 @@
 #!/bin/sh
 # test.sh — install the dependencies, build, and run the whole test suite
 # (make check), then again under AddressSanitizer + UndefinedBehaviorSanitizer
-# unless --no-sanitizers is given.
+# and under ThreadSanitizer (the search runs parallel workers), unless
+# --no-sanitizers is given.
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
@@ -39,6 +40,9 @@ if [ $sanitizers = yes ]; then
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		run_suite _build-asan --enable-sanitizers
+	echo "== make check under ThreadSanitizer"
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+		run_suite _build-tsan --enable-tsan
 fi
 echo "tests: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
