@@ -669,13 +669,18 @@ md_cell(aml_sb *sb, const char *s)
 	aml_sb_puts(sb, " |");
 }
 
+/* A number cell: prec significant digits (general) or decimals (fixed). */
 static void
-md_num(aml_sb *sb, const char *fmt, int has, double v)
+md_num(aml_sb *sb, int general, int prec, int has, double v)
 {
 	char buf[64];
 
-	if (has && isfinite(v))
-		snprintf(buf, sizeof buf, fmt, v);
+	if (has && isfinite(v) && general)
+		snprintf(buf, sizeof buf, "%.*g", prec, v);
+	else if (has && isfinite(v))
+		/* no "-0.000" for a value that rounds to zero */
+		snprintf(buf, sizeof buf, "%.*f", prec,
+			 fabs(v) < 0.5 * pow(10, -prec) ? 0.0 : v);
 	else
 		snprintf(buf, sizeof buf, "-");
 	md_cell(sb, buf);
@@ -720,13 +725,13 @@ aml_bench_markdown(const aml_bench *b)
 		md_cell(&sb, buf);
 		md_cell(&sb, r->valid ? "yes" : "no");
 		md_cell(&sb, r->metric ? r->metric : "-");
-		md_num(&sb, "%.6g", r->has_val, r->val_score);
-		md_num(&sb, "%.6g", r->has_test, r->test_score);
-		md_num(&sb, "%.3f", r->has_norm, r->normalized);
+		md_num(&sb, 1, 6, r->has_val, r->val_score);
+		md_num(&sb, 1, 6, r->has_test, r->test_score);
+		md_num(&sb, 0, 3, r->has_norm, r->normalized);
 		md_cell(&sb, r->medal ? r->medal : "-");
 		snprintf(buf, sizeof buf, "%zu", r->nodes);
 		md_cell(&sb, buf);
-		md_num(&sb, "%.1f", 1, r->seconds);
+		md_num(&sb, 0, 1, 1, r->seconds);
 		snprintf(buf, sizeof buf, "%llu", (unsigned long long)(r->tokens_in + r->tokens_out));
 		md_cell(&sb, buf);
 		if (r->error && r->note) {
@@ -755,7 +760,7 @@ aml_bench_markdown(const aml_bench *b)
 		snprintf(buf, sizeof buf, "%zu", a->valid);
 		md_cell(&sb, buf);
 		md_rate(&sb, a->valid_rate);
-		md_num(&sb, "%.3f", 1, a->mean_normalized);
+		md_num(&sb, 0, 3, 1, a->mean_normalized);
 		md_rate(&sb, a->medal_rate);
 		snprintf(buf, sizeof buf, "%zu", a->gold);
 		md_cell(&sb, buf);
@@ -763,9 +768,9 @@ aml_bench_markdown(const aml_bench *b)
 		md_cell(&sb, buf);
 		snprintf(buf, sizeof buf, "%zu", a->bronze);
 		md_cell(&sb, buf);
-		md_num(&sb, "%.1f", 1, a->mean_nodes);
-		md_num(&sb, "%.1f", 1, a->mean_seconds);
-		md_num(&sb, "%.0f", 1, a->mean_tokens);
+		md_num(&sb, 0, 1, 1, a->mean_nodes);
+		md_num(&sb, 0, 1, 1, a->mean_seconds);
+		md_num(&sb, 0, 0, 1, a->mean_tokens);
 		aml_sb_puts(&sb, "\n");
 	}
 	aml_sb_puts(&sb, "\nnormalized = (test - naive) / (reference - naive) from the task's "

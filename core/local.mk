@@ -31,6 +31,7 @@ dist_pkgdata_DATA += core/default.yaml
 AML_CLI_FILES =
 include core/task.mk
 include core/kb.mk
+include core/bench.mk
 
 # The CLI: one file per sub-command.
 bin_PROGRAMS += automlgen

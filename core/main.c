@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bench.h"
 #include "cli.h"
 
 static void
@@ -25,6 +26,8 @@ usage(FILE *f)
 	      "                      list plugins found, without loading them\n"
 	      "  config [--config FILE] [-o key=value]...\n"
 	      "                      print the effective configuration\n"
+	      "  bench SUITE_DIR [--policies P,...] [--seeds N] [--out DIR] [-o key=value]...\n"
+	      "                      run every task x policy x seed, grade, tabulate\n"
 	      "  --help, --version\n"
 	      "\n"
 	      "Configuration: see 'automlgen config' and the README.\n", f);
@@ -60,6 +63,8 @@ main(int argc, char **argv)
 		return aml_cmd_plugins(argc - 1, argv + 1);
 	if (strcmp(cmd, "config") == 0)
 		return aml_cmd_config(argc - 1, argv + 1);
+	if (strcmp(cmd, "bench") == 0)
+		return aml_cmd_bench(argc - 1, argv + 1);
 	fprintf(stderr, "automlgen: unknown command '%s' (try 'automlgen --help')\n", cmd);
 	return 2;
 }

@@ -27,6 +27,7 @@ typedef struct branch {
 	uint32_t n_topk;
 	uint32_t recent[AML_MCGS_MAX_REFS]; /* the branch's last nodes, a ring */
 	uint32_t n_recent;          /* nodes ever added to the ring */
+	int fused;                  /* started by an aggregation */
 } branch;
 
 struct aml_mcgs {
@@ -406,7 +407,9 @@ try_aggregate(aml_mcgs *m, double frac, aml_mcgs_decision *d)
 	for (i = 0; i < m->n_branches; i++) {
 		int32_t b = m->branches[i].best;
 
-		if (b < 0)
+		/* fuse what the drafts' branches found; fusing a fusion again
+		 * with its own inputs would only repeat it */
+		if (b < 0 || m->branches[i].fused)
 			continue;
 		topk_insert(m, best, &n, k, (uint32_t)b);
 	}
@@ -640,6 +643,7 @@ add_branch(aml_mcgs *m, aml_node *n)
 	memset(b, 0, sizeof *b);
 	b->root = n->id;
 	b->best = -1;
+	b->fused = strcmp(n->op, "fuse") == 0;
 	m->branch_of[n->id] = (int32_t)m->n_branches++;
 	m->stats.branches = m->n_branches;
 	return AML_OK;

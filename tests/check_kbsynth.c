@@ -4,6 +4,11 @@
  * recipe line, model diversity among siblings, every refusal, and the
  * drafted scripts actually run under $AML_PYTHON on small generated tasks
  * of each output kind (label, proba, class_proba, value, two values).
+ * Then the other operators' answers built on a real draft as the parent:
+ * improve changes exactly one thing (of its flavor, not what a sibling
+ * did), fuse blends two or more model families, recall repeats the most
+ * helpful change of a trajectory, debug turns each kind of failure into a
+ * working recipe; an improved and a fused script run under $AML_PYTHON.
  */
 #include "config.h"
 
@@ -630,9 +635,20 @@ static const struct {
 	{"{\"operator\": \"draft\", ", AML_EFORMAT, "kbsynth: the structured request is not a JSON object"},
 	{"[1, 2]", AML_EFORMAT, "not a JSON object (wrong type)"},
 	{"{\"seq\": 1}", AML_EFORMAT, "has no \"operator\" string"},
-	{"{\"operator\": \"improve\", \"seq\": 0}", AML_EUNSUPPORTED,
-	 "kbsynth: operator 'improve' is not supported yet"},
-	{"{\"operator\": \"debug\"}", AML_EUNSUPPORTED, "kbsynth: operator 'debug' is not supported yet"},
+	{"{\"operator\": \"nope\", \"seq\": 0}", AML_EUNSUPPORTED,
+	 "kbsynth: operator 'nope' is not supported; kbsynth answers draft, debug"},
+	{"{\"operator\": \"improve\", \"seq\": 0}", AML_EINVAL,
+	 "kbsynth: the improve request has no parent node"},
+	{"{\"operator\": \"debug\"}", AML_EINVAL, "kbsynth: the debug request has no parent node"},
+	{"{\"operator\": \"recall\"}", AML_EINVAL, "kbsynth: the recall request has no parent node"},
+	{"{\"operator\": \"fuse\", \"refs\": []}", AML_EINVAL,
+	 "kbsynth: the fuse request has no nodes to combine"},
+	{"{\"operator\": \"improve\", \"flavor\": \"speed\", \"parent\": {\"id\": 1}}",
+	 AML_EINVAL, "kbsynth: unknown improve flavor 'speed'"},
+	{"{\"operator\": \"improve\", \"parent\": {\"id\": 4, \"code\": \"print(1)\"}}",
+	 AML_EUNSUPPORTED, "kbsynth: cannot improve node 4: the script has no '# automlgen-recipe:' line"},
+	{"{\"operator\": \"fuse\", \"refs\": [{\"id\": 2, \"code\": \"x\"}]}",
+	 AML_EUNSUPPORTED, "none of the nodes to fuse (2) has a recipe line"},
 };
 
 START_TEST(test_refusals)
@@ -694,6 +710,697 @@ START_TEST(test_descriptor)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* The other operators, on real drafts.                                */
+
+/* A node of a request. */
+typedef struct tnode {
+	int id, parent_id;
+	const char *code;
+	const char *status;  /* NULL: "valid" */
+	const char *reason;
+	const char *output;
+	int has_score;
+	double score;
+} tnode;
+
+static json_object *
+tnode_json(const tnode *n)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "id", json_object_new_int(n->id));
+	json_object_object_add(o, "parent_id", json_object_new_int(n->parent_id));
+	json_object_object_add(o, "op", json_object_new_string("improve"));
+	json_object_object_add(o, "plan", json_object_new_string("a plan"));
+	json_object_object_add(o, "code", json_object_new_string(n->code ? n->code : ""));
+	json_object_object_add(o, "status", json_object_new_string(n->status ? n->status : "valid"));
+	json_object_object_add(o, "reason", json_object_new_string(n->reason ? n->reason : ""));
+	json_object_object_add(o, "output", json_object_new_string(n->output ? n->output : ""));
+	json_object_object_add(o, "score", n->has_score ? json_object_new_double(n->score) : NULL);
+	return o;
+}
+
+/* A structured request for op (transferred). */
+static char *
+op_request(const char *op, const char *flavor, const char *mode, int seq,
+	   const tnode *parent, const tnode *sibs, size_t ns, const tnode *refs, size_t nr)
+{
+	json_object *r = json_object_new_object(), *a;
+	char *s;
+	size_t i;
+
+	json_object_object_add(r, "operator", json_object_new_string(op));
+	json_object_object_add(r, "mode", json_object_new_string(mode ? mode : "primary"));
+	if (flavor)
+		json_object_object_add(r, "flavor", json_object_new_string(flavor));
+	json_object_object_add(r, "seq", json_object_new_int(seq));
+	json_object_object_add(r, "seed", json_object_new_int(11));
+	json_object_object_add(r, "node_id", json_object_new_int(100 + seq));
+	if (parent)
+		json_object_object_add(r, "parent", tnode_json(parent));
+	a = json_object_new_array();
+	for (i = 0; i < ns; i++)
+		json_object_array_add(a, tnode_json(&sibs[i]));
+	json_object_object_add(r, "siblings", a);
+	a = json_object_new_array();
+	for (i = 0; i < nr; i++)
+		json_object_array_add(a, tnode_json(&refs[i]));
+	json_object_object_add(r, "refs", a);
+	s = strdup(json_object_to_json_string(r));
+	json_object_put(r);
+	return s;
+}
+
+/* The script of a draft whose siblings used these models (transferred). */
+static char *
+draft_code(int seq, const char *const *sibs, size_t n)
+{
+	char err[AML_ERRLEN] = "", *req = draft_request(seq, sibs, n), *text, *code;
+
+	ck_assert_msg(ask(req, &text, err) == AML_OK, "%s", err);
+	code = script_of(text);
+	free(text);
+	free(req);
+	return code;
+}
+
+/* Ask and return the script (transferred); *plan gets the plan line. */
+static char *
+answer_code(const char *req, char **plan)
+{
+	char err[AML_ERRLEN] = "", *text, *code;
+
+	ck_assert_msg(ask(req, &text, err) == AML_OK, "%s", err);
+	ck_assert_msg(strncmp(text, "Plan: ", 6) == 0, "%.200s", text);
+	ck_assert_ptr_null(memchr(text, '\n', (size_t)(strstr(text, "\n\n```python\n") - text)));
+	code = script_of(text);
+	check_syntax(code, "an operator's answer");
+	if (plan)
+		*plan = strndup(text, strcspn(text, "\n"));
+	free(text);
+	return code;
+}
+
+/* code with its recipe line replaced by recipe r (transferred). */
+static char *
+with_recipe(const char *code, json_object *r)
+{
+	const char *p = strstr(code, "# automlgen-recipe: "), *e;
+	char *out;
+
+	ck_assert_ptr_nonnull(p);
+	e = strchr(p, '\n');
+	ck_assert_int_ne(asprintf(&out, "%.*s# automlgen-recipe: %s%s", (int)(p - code), code,
+				  json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN), e), -1);
+	return out;
+}
+
+/* The recipe's keys whose values differ between a and b, as one line
+ * ("params.n_estimators", "preprocess", ...); model params one by one. */
+static void
+recipe_diff(json_object *a, json_object *b, char *out, size_t cap)
+{
+	json_object *pa = json_object_object_get(a, "params");
+	json_object *pb = json_object_object_get(b, "params");
+	size_t len = 0;
+
+	out[0] = '\0';
+	json_object_object_foreach(b, key, vb) {
+		json_object *va = json_object_object_get(a, key);
+
+		if (strcmp(key, "params") == 0 || json_object_equal(va, vb))
+			continue;
+		len += (size_t)snprintf(out + len, cap - len, "%s%s", len ? " " : "", key);
+	}
+	json_object_object_foreach(a, key2, va2) {
+		(void)va2;
+		if (!json_object_object_get_ex(b, key2, NULL))
+			len += (size_t)snprintf(out + len, cap - len, "%s-%s", len ? " " : "", key2);
+	}
+	if (pa && pb) {
+		json_object_object_foreach(pb, k, vb2) {
+			if (!json_object_equal(json_object_object_get(pa, k), vb2))
+				len += (size_t)snprintf(out + len, cap - len, "%sparams.%s",
+							len ? " " : "", k);
+		}
+	}
+}
+
+static double
+param_of(json_object *r, const char *key)
+{
+	json_object *v = json_object_object_get(json_object_object_get(r, "params"), key);
+
+	ck_assert_msg(v != NULL, "no parameter %s", key);
+	return json_object_get_double(v);
+}
+
+/* A random forest draft (the second family) on task kind. */
+static char *
+rf_draft(void)
+{
+	static const char *const first[] = {"tabular.hist_gradient_boosting"};
+
+	return draft_code(1, first, 1);
+}
+
+START_TEST(test_improve_one_change)
+{
+	static const char *const flavors[] = {"hyperparameters", "features", "strategy"};
+	/* what each flavor may change in the recipe line */
+	static const char *const allowed[][5] = {
+		{"params.", NULL},
+		{"preprocess", "data_params", NULL},
+		{"strategy", "strategy_params", "test_from", "class_weight", "folds"},
+	};
+	char *dir = aml_test_tmpdir(), *code, *req, *out, *plan, *again, diff[512];
+	json_object *before, *after;
+	tnode parent = {7, 3, NULL, NULL, NULL, NULL, 1, 0.9};
+	gen_task g;
+	size_t k;
+	int ok = 0;
+
+	write_task(dir, 0, &g);
+	set_task(&g.t);
+	code = rf_draft();
+	parent.code = code;
+	req = op_request("improve", flavors[_i], NULL, 0, &parent, NULL, 0, NULL, 0);
+	out = answer_code(req, &plan);
+	before = recipe_of(code);
+	after = recipe_of(out);
+	recipe_diff(before, after, diff, sizeof diff);
+	/* exactly one thing changed, of the flavor's kind */
+	ck_assert_msg(diff[0] != '\0' && strchr(diff, ' ') == NULL, "changed: '%s'", diff);
+	for (k = 0; k < 5 && allowed[_i][k]; k++)
+		ok |= strncmp(diff, allowed[_i][k], strlen(allowed[_i][k])) == 0;
+	ck_assert_msg(ok, "%s changed '%s'", flavors[_i], diff);
+	ck_assert_int_eq(json_object_get_int(json_object_object_get(after, "seed")),
+			 json_object_get_int(json_object_object_get(before, "seed")));
+	ck_assert_str_eq(recipe_model(after), "tabular.random_forest");
+	ck_assert_msg(strstr(plan, "improve node 7") && (strstr(plan, " -> ")
+		      || strstr(plan, "added") || strstr(plan, "dropped")), "%s", plan);
+	ck_assert_msg(strstr(plan, flavors[_i]) != NULL, "%s", plan);
+	/* the same request, the same answer */
+	again = answer_code(req, NULL);
+	ck_assert_str_eq(again, out);
+	json_object_put(before);
+	json_object_put(after);
+	free(again);
+	free(plan);
+	free(out);
+	free(req);
+	free(code);
+	set_task(NULL);
+	aml_test_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
+START_TEST(test_improve_hyperparameter_step)
+{
+	char *dir = aml_test_tmpdir(), *code, *req, *out, *plan, *out2, diff[512], diff2[512];
+	json_object *before, *after, *after2, *space_check;
+	tnode parent = {7, 3, NULL, NULL, NULL, NULL, 1, 0.9}, sib = {9, 7, NULL, NULL, NULL,
+								  NULL, 1, 0.91};
+	gen_task g;
+	int seq;
+
+	write_task(dir, 3, &g);
+	set_task(&g.t);
+	code = rf_draft();
+	parent.code = code;
+	before = recipe_of(code);
+	/* one parameter, one step within the entry's space, said in the plan */
+	for (seq = 0; seq < 4; seq++) {
+		char *p2, want[128];
+		const char *key;
+
+		req = op_request("improve", "hyperparameters", NULL, seq, &parent, NULL, 0, NULL, 0);
+		out = answer_code(req, &p2);
+		after = recipe_of(out);
+		recipe_diff(before, after, diff, sizeof diff);
+		ck_assert_msg(strncmp(diff, "params.", 7) == 0 && strchr(diff, ' ') == NULL,
+			      "%s", diff);
+		key = diff + 7;
+		space_check = json_object_object_get(json_object_object_get(after, "params"), key);
+		if (strcmp(key, "n_estimators") == 0) {
+			ck_assert(param_of(after, key) == 450 || param_of(after, key) == 200);
+			snprintf(want, sizeof want, "n_estimators 300 -> %g", param_of(after, key));
+			ck_assert_msg(strstr(p2, want) != NULL, "%s", p2);
+		} else if (strcmp(key, "min_samples_leaf") == 0) {
+			ck_assert_int_eq(json_object_get_int(space_check), 2);
+		}
+		free(p2);
+		json_object_put(after);
+		free(out);
+		free(req);
+	}
+	/* a sibling's change is not made again */
+	req = op_request("improve", "hyperparameters", NULL, 0, &parent, NULL, 0, NULL, 0);
+	out = answer_code(req, &plan);
+	after = recipe_of(out);
+	recipe_diff(before, after, diff, sizeof diff);
+	sib.code = out;
+	free(req);
+	req = op_request("improve", "hyperparameters", NULL, 0, &parent, &sib, 1, NULL, 0);
+	out2 = answer_code(req, NULL);
+	after2 = recipe_of(out2);
+	recipe_diff(before, after2, diff2, sizeof diff2);
+	ck_assert_msg(strcmp(diff, diff2) != 0, "both changed %s", diff);
+	json_object_put(after2);
+	free(out2);
+	json_object_put(after);
+	json_object_put(before);
+	free(plan);
+	free(out);
+	free(req);
+	free(code);
+	set_task(NULL);
+	aml_test_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
+START_TEST(test_improve_reference_borrows)
+{
+	char *dir = aml_test_tmpdir(), *code, *better, *req, *out, *plan;
+	json_object *r, *after;
+	tnode parent = {7, 3, NULL, NULL, NULL, NULL, 1, 0.80};
+	tnode ref = {12, 4, NULL, NULL, NULL, NULL, 1, 0.95};
+	gen_task g;
+
+	write_task(dir, 0, &g);
+	set_task(&g.t);
+	code = rf_draft();
+	/* the better node elsewhere uses deeper-leaved trees */
+	r = recipe_of(code);
+	json_object_object_add(json_object_object_get(r, "params"), "min_samples_leaf",
+			       json_object_new_int(5));
+	better = with_recipe(code, r);
+	parent.code = code;
+	ref.code = better;
+	req = op_request("improve", "hyperparameters", "reference", 0, &parent, NULL, 0, &ref, 1);
+	out = answer_code(req, &plan);
+	after = recipe_of(out);
+	ck_assert_int_eq((int)param_of(after, "min_samples_leaf"), 5);
+	ck_assert_msg(strstr(plan, "borrowed from node 12") != NULL, "%s", plan);
+	json_object_put(after);
+	json_object_put(r);
+	free(plan);
+	free(out);
+	free(req);
+	free(better);
+	free(code);
+	set_task(NULL);
+	aml_test_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
+static size_t
+n_models(json_object *r, const char **first, const char **second)
+{
+	json_object *m = json_object_object_get(r, "models");
+
+	if (m == NULL)
+		return 0;
+	*first = json_object_get_string(json_object_object_get(json_object_array_get_idx(m, 0),
+							       "model"));
+	*second = json_object_get_string(json_object_object_get(json_object_array_get_idx(m, 1),
+								"model"));
+	return json_object_array_length(m);
+}
+
+START_TEST(test_fuse_blends_families)
+{
+	char *dir = aml_test_tmpdir(), *hgb, *rf, *req, *out, *plan;
+	const char *m0 = NULL, *m1 = NULL;
+	json_object *r;
+	tnode refs[2] = {{3, -1, NULL, NULL, NULL, NULL, 1, 0.90},
+			 {5, -1, NULL, NULL, NULL, NULL, 1, 0.93}};
+	gen_task g;
+
+	write_task(dir, 0, &g);
+	set_task(&g.t);
+	hgb = draft_code(0, NULL, 0);
+	rf = rf_draft();
+	refs[0].code = hgb;
+	refs[1].code = rf;
+	/* aggregation at the root: both families, the better node's first */
+	req = op_request("fuse", NULL, "aggregation", 0, NULL, NULL, 0, refs, 2);
+	out = answer_code(req, &plan);
+	r = recipe_of(out);
+	ck_assert_uint_eq(n_models(r, &m0, &m1), 2);
+	ck_assert_str_eq(m0, "tabular.random_forest");
+	ck_assert_str_eq(m1, "tabular.hist_gradient_boosting");
+	ck_assert_ptr_null(json_object_object_get(r, "model"));
+	/* the blend costs the sum: no seed averaging */
+	ck_assert_uint_eq(json_object_array_length(json_object_object_get(r, "strategy")), 0);
+	ck_assert_msg(strstr(plan, "fuse node 5 (score 0.93) and node 3 (score 0.9)") != NULL
+		      && strstr(plan, "averaging their predicted probabilities") != NULL, "%s", plan);
+	ck_assert(strstr(out, "register_model('tabular.random_forest')") != NULL);
+	ck_assert(strstr(out, "register_model('tabular.hist_gradient_boosting')") != NULL);
+	json_object_put(r);
+	free(out);
+	free(plan);
+	free(req);
+	/* one family only: another is added for diversity */
+	refs[1].code = hgb;
+	req = op_request("fuse", NULL, "primary", 0, &refs[0], NULL, 0, &refs[1], 1);
+	out = answer_code(req, &plan);
+	r = recipe_of(out);
+	ck_assert_uint_ge(n_models(r, &m0, &m1), 2);
+	ck_assert_str_eq(m0, "tabular.hist_gradient_boosting");
+	ck_assert_str_ne(m1, m0);
+	ck_assert_msg(strstr(plan, "added for diversity") != NULL, "%s", plan);
+	json_object_put(r);
+	free(out);
+	free(plan);
+	free(req);
+	free(hgb);
+	free(rf);
+	set_task(NULL);
+	aml_test_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
+/* A trajectory of random forests: n_estimators 300 (score s1), 450 (s2),
+ * then min_samples_leaf 1 -> 2 on top (s3, the parent). */
+static void
+rf_trajectory(char *codes[3])
+{
+	json_object *r;
+
+	codes[0] = rf_draft();
+	r = recipe_of(codes[0]);
+	json_object_object_add(json_object_object_get(r, "params"), "n_estimators",
+			       json_object_new_int(450));
+	codes[1] = with_recipe(codes[0], r);
+	json_object_object_add(json_object_object_get(r, "params"), "min_samples_leaf",
+			       json_object_new_int(2));
+	codes[2] = with_recipe(codes[0], r);
+	json_object_put(r);
+}
+
+START_TEST(test_recall_repeats_what_helped)
+{
+	char *dir = aml_test_tmpdir(), *codes[3], *req, *out, *plan;
+	json_object *r;
+	tnode steps[3] = {{2, -1, NULL, NULL, NULL, NULL, 1, 0.80},
+			  {5, 2, NULL, NULL, NULL, NULL, 1, 0.85},
+			  {8, 5, NULL, NULL, NULL, NULL, 1, 0.84}};
+	tnode other = {30, 29, "x = 1\n", NULL, NULL, NULL, 1, 0.5};
+	tnode refs[3];
+	gen_task g;
+
+	write_task(dir, 1, &g);
+	set_task(&g.t);
+	rf_trajectory(codes);
+	steps[0].code = codes[0];
+	steps[1].code = codes[1];
+	steps[2].code = codes[2];
+	/* refs in any order, with a node from elsewhere */
+	refs[0] = steps[1];
+	refs[1] = other;
+	refs[2] = steps[0];
+	req = op_request("recall", NULL, "primary", 0, &steps[2], NULL, 0, refs, 3);
+	out = answer_code(req, &plan);
+	r = recipe_of(out);
+	/* 300 -> 450 helped most: 450 -> 675, the rest as in the parent */
+	ck_assert_int_eq((int)param_of(r, "n_estimators"), 675);
+	ck_assert_int_eq((int)param_of(r, "min_samples_leaf"), 2);
+	ck_assert_msg(strstr(plan, "recall over nodes 2 -> 5 -> 8") != NULL
+		      && strstr(plan, "n_estimators 450 -> 675") != NULL, "%s", plan);
+	json_object_put(r);
+	free(out);
+	free(plan);
+	free(req);
+	/* nothing helped: back to the best (node 2) and a parameter the
+	 * branch never touched */
+	steps[0].score = 0.90;
+	refs[0] = steps[1];
+	refs[2] = steps[0];
+	req = op_request("recall", NULL, "primary", 0, &steps[2], NULL, 0, refs, 3);
+	out = answer_code(req, &plan);
+	r = recipe_of(out);
+	{
+		json_object *best = recipe_of(codes[0]);
+		char diff[512];
+
+		recipe_diff(best, r, diff, sizeof diff);
+		ck_assert_msg(diff[0] && strchr(diff, ' ') == NULL, "changed: '%s'", diff);
+		ck_assert_str_ne(diff, "params.n_estimators");
+		ck_assert_str_ne(diff, "params.min_samples_leaf");
+		json_object_put(best);
+	}
+	ck_assert_msg(strstr(plan, "go back to node 2's recipe") != NULL, "%s", plan);
+	json_object_put(r);
+	free(out);
+	free(plan);
+	free(req);
+	free(codes[0]);
+	free(codes[1]);
+	free(codes[2]);
+	set_task(NULL);
+	aml_test_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
+START_TEST(test_debug_failures)
+{
+	char *dir = aml_test_tmpdir(), *code, *broken, *req, *out, *plan;
+	json_object *before, *r;
+	tnode parent = {4, 1, NULL, "buggy", NULL, NULL, 0, 0};
+	gen_task g;
+
+	write_task(dir, 0, &g);
+	set_task(&g.t);
+	code = rf_draft();
+	before = recipe_of(code);
+	parent.code = code;
+
+	/* a timeout: a cheaper run of the same model */
+	parent.reason = "timed_out: timed out after 600 s";
+	req = op_request("debug", NULL, NULL, 0, &parent, NULL, 0, NULL, 0);
+	out = answer_code(req, &plan);
+	r = recipe_of(out);
+	ck_assert_str_eq(recipe_model(r), "tabular.random_forest");
+	ck_assert_int_eq((int)param_of(r, "n_estimators"), 150);
+	ck_assert_uint_eq(json_object_array_length(json_object_object_get(r, "strategy")), 0);
+	ck_assert_msg(strstr(plan, "ran out of time") && strstr(plan, "n_estimators 300 -> 150")
+		      && strstr(plan, "dropped seed averaging"), "%s", plan);
+	json_object_put(r);
+	free(out);
+	free(plan);
+	free(req);
+
+	/* memory: a cheap family instead */
+	parent.reason = "killed: killed by signal 9 (SIGKILL)";
+	req = op_request("debug", NULL, NULL, 0, &parent, NULL, 0, NULL, 0);
+	out = answer_code(req, &plan);
+	r = recipe_of(out);
+	ck_assert_str_eq(recipe_model(r), "tabular.hist_gradient_boosting");
+	json_object_put(r);
+	free(out);
+	free(plan);
+	free(req);
+
+	/* a missing module: the model that needs it goes */
+	parent.reason = "crashed (exit status 1): ModuleNotFoundError: No module named 'sklearn'";
+	req = op_request("debug", NULL, NULL, 0, &parent, NULL, 0, NULL, 0);
+	out = answer_code(req, &plan);
+	r = recipe_of(out);
+	ck_assert_str_ne(recipe_model(r), "tabular.random_forest");
+	ck_assert_msg(strstr(plan, "'sklearn' is not installed") != NULL, "%s", plan);
+	json_object_put(r);
+	free(out);
+	free(plan);
+	free(req);
+
+	/* a crash of the script as its recipe gives it: the model goes */
+	parent.reason = "crashed (exit status 1): ValueError: bad input";
+	parent.output = "Traceback (most recent call last):\n  File \"x\"\nValueError: bad input\n";
+	req = op_request("debug", NULL, NULL, 0, &parent, NULL, 0, NULL, 0);
+	out = answer_code(req, &plan);
+	r = recipe_of(out);
+	ck_assert_str_ne(recipe_model(r), "tabular.random_forest");
+	ck_assert_msg(strstr(plan, "the model is the likely cause") != NULL, "%s", plan);
+	json_object_put(r);
+	free(out);
+	free(plan);
+	free(req);
+
+	/* a broken edit: written again from the recipe, same model */
+	ck_assert_int_ne(asprintf(&broken, "%s\nraise ValueError('edited')\n", code), -1);
+	parent.code = broken;
+	req = op_request("debug", NULL, NULL, 0, &parent, NULL, 0, NULL, 0);
+	out = answer_code(req, &plan);
+	r = recipe_of(out);
+	ck_assert_str_eq(recipe_model(r), "tabular.random_forest");
+	ck_assert(strstr(out, "raise ValueError('edited')") == NULL);
+	ck_assert_str_eq(out, code);
+	ck_assert_msg(strstr(plan, "undoing the edit that broke it") != NULL, "%s", plan);
+	json_object_put(r);
+	free(out);
+	free(plan);
+	free(req);
+	free(broken);
+
+	/* a script kbsynth did not write: a new draft */
+	parent.code = "import pandas\nprint(1 / 0)\n";
+	req = op_request("debug", NULL, NULL, 0, &parent, NULL, 0, NULL, 0);
+	out = answer_code(req, &plan);
+	r = recipe_of(out);
+	ck_assert_msg(strstr(plan, "carries no recipe line") != NULL, "%s", plan);
+	json_object_put(r);
+	free(out);
+	free(plan);
+	free(req);
+
+	json_object_put(before);
+	free(code);
+	set_task(NULL);
+	aml_test_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
+START_TEST(test_latency)
+{
+	static const char *const params[] = {"n_folds", "3", "latency_s", "0.3", NULL};
+	static const char *const bad[] = {"latency_s", "-1", NULL};
+	char err[AML_ERRLEN] = "", *text;
+	void *st = NULL;
+	aml_llm_request req;
+	aml_llm_response resp;
+	double t0;
+
+	mock_host_set_params(bad);
+	ck_assert_int_eq(desc->init(mock_host(), NULL, &st, err, sizeof err), AML_EINVAL);
+	ck_assert_msg(strstr(err, "latency_s must be a number in [0, 3600], got '-1'") != NULL,
+		      "%s", err);
+	mock_host_set_params(params);
+	ck_assert_msg(desc->init(mock_host(), NULL, &st, err, sizeof err) == AML_OK, "%s", err);
+	memset(&req, 0, sizeof req);
+	req.structured = "{\"operator\": \"nope\"}";
+	t0 = aml_now();
+	ck_assert_int_eq(((const aml_provider_ops *)desc->ops)->complete(st, &req, &resp, err,
+									sizeof err),
+			 AML_EUNSUPPORTED);
+	ck_assert(aml_now() - t0 >= 0.29);
+	desc->fini(st);
+	(void)text;
+}
+END_TEST
+
+/* An improved and a fused script run and submit. */
+static void
+run_script(const char *dir, const char *code, const gen_task *g, const char *what)
+{
+	char cmd[8400], *path = aml_path_join(dir, "solution.py"), *out, *lines[4096], *last;
+	char err[AML_ERRLEN] = "";
+	double score;
+	size_t n;
+	int status;
+
+	ck_assert_int_eq(aml_write_file(path, code, strlen(code), err, sizeof err), AML_OK);
+	snprintf(cmd, sizeof cmd, "cd '%s' && rm -rf submission working && '%s' solution.py "
+		 "> out.txt 2>&1", dir, python());
+	status = system(cmd);
+	out = read_text(dir, "out.txt");
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s failed:\n%s", what, out);
+	n = split_lines(out, lines, 4096);
+	ck_assert_uint_gt(n, 0);
+	last = lines[n - 1];
+	ck_assert_msg(strncmp(last, "Final Validation Score: ", 24) == 0, "last line: %s", last);
+	ck_assert_int_eq(aml_parse_double(last + 24, &score), 0);
+	ck_assert(isfinite(score));
+	check_submission(dir, g);
+	free(out);
+	free(path);
+}
+
+START_TEST(test_derived_scripts_run)
+{
+	char *dir = aml_test_tmpdir(), *hgb, *rf, *req, *out, *plan, *text;
+	tnode parent = {7, 3, NULL, NULL, NULL, NULL, 1, 0.9};
+	tnode refs[2] = {{3, -1, NULL, NULL, NULL, NULL, 1, 0.90},
+			 {5, -1, NULL, NULL, NULL, NULL, 1, 0.93}};
+	const char *m0, *m1;
+	json_object *r;
+	gen_task g;
+
+	/* class probabilities: a random forest, its test predictions from
+	 * the fold models (the strategy flavor's first untried step after
+	 * seed averaging, which the draft has) */
+	write_task(dir, 2, &g);
+	set_task(&g.t);
+	rf = rf_draft();
+	parent.code = rf;
+	req = op_request("improve", "strategy", NULL, 0, &parent, NULL, 0, NULL, 0);
+	out = answer_code(req, &plan);
+	run_script(dir, out, &g, plan);
+	free(out);
+	free(plan);
+	free(req);
+	/* a blend of three families on the same task */
+	hgb = draft_code(0, NULL, 0);
+	refs[0].code = hgb;
+	refs[1].code = rf;
+	req = op_request("fuse", NULL, "primary", 0, &refs[0], NULL, 0, &refs[1], 1);
+	out = answer_code(req, &plan);
+	r = recipe_of(out);
+	ck_assert_uint_eq(n_models(r, &m0, &m1), 2);
+	run_script(dir, out, &g, plan);
+	text = read_text(dir, "out.txt");
+	ck_assert_msg(strstr(text, "blending 2 models") && strstr(text, "tabular.random_forest alone:"),
+		      "%s", text);
+	free(text);
+	json_object_put(r);
+	free(out);
+	free(plan);
+	free(req);
+	free(hgb);
+	free(rf);
+	set_task(NULL);
+	aml_test_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
+START_TEST(test_blend_runs_on_values)
+{
+	char *dir = aml_test_tmpdir(), *hgb, *rf, *req, *out, *plan;
+	tnode refs[2] = {{3, -1, NULL, NULL, NULL, NULL, 1, 1.5},
+			 {5, -1, NULL, NULL, NULL, NULL, 1, 1.2}};
+	gen_task g;
+
+	/* two targets: a blend of a multi-output forest and boosting that
+	 * goes through MultiOutputRegressor, test predictions from the folds */
+	write_task(dir, 4, &g);
+	set_task(&g.t);
+	hgb = draft_code(0, NULL, 0);
+	rf = rf_draft();
+	refs[0].code = hgb;
+	refs[1].code = rf;
+	req = op_request("fuse", NULL, "aggregation", 0, NULL, NULL, 0, refs, 2);
+	out = answer_code(req, &plan);
+	ck_assert_msg(strstr(plan, "averaging their predicted values") != NULL, "%s", plan);
+	run_script(dir, out, &g, plan);
+	free(out);
+	free(plan);
+	free(req);
+	free(hgb);
+	free(rf);
+	set_task(NULL);
+	aml_test_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
 /* Per test (forked): a real kb over the tabular pack behind the mock
  * host's kb_query, and the plugin opened and initialised. */
 static void
@@ -746,8 +1453,17 @@ main(void)
 	tcase_add_test(tc, test_stochastic_models_average_seeds);
 	tcase_add_loop_test(tc, test_refusals, 0, (int)AML_ARRAY_LEN(refusals));
 	tcase_add_test(tc, test_no_task_no_model);
+	tcase_add_loop_test(tc, test_improve_one_change, 0, 3);
+	tcase_add_test(tc, test_improve_hyperparameter_step);
+	tcase_add_test(tc, test_improve_reference_borrows);
+	tcase_add_test(tc, test_fuse_blends_families);
+	tcase_add_test(tc, test_recall_repeats_what_helped);
+	tcase_add_test(tc, test_debug_failures);
+	tcase_add_test(tc, test_latency);
 	tcase_set_timeout(tc, 30);
 	tcase_add_loop_test(run, test_drafts_run, 0, (int)AML_ARRAY_LEN(runs));
+	tcase_add_test(run, test_derived_scripts_run);
+	tcase_add_test(run, test_blend_runs_on_values);
 	tcase_set_timeout(run, 240);
 	suite_add_tcase(s, tc);
 	suite_add_tcase(s, run);

@@ -107,7 +107,7 @@ START_TEST(test_param_defaults_and_slot)
 	/* an undeclared key aimed at this plugin is refused, naming it */
 	ck_assert_int_eq(aml_config_set_arg(cfg, "provider.anser=typo", err, sizeof err), AML_OK);
 	ck_assert_int_eq(aml_host_check_params(p, cfg, err, sizeof err), AML_EINVAL);
-	ck_assert_msg(strstr(err, "'provider.anser' is not a parameter of provider plugin 'tp-good' (it takes: answer)"),
+	ck_assert_msg(strstr(err, "'provider.anser' is not a parameter of provider plugin 'tp-good' (it takes: answer, tokens)"),
 		      "%s", err);
 	/* keys for another provider are not this plugin's business */
 	ck_assert_int_eq(aml_config_set(cfg, "provider.anser", "", "test", err, sizeof err), AML_OK);

@@ -70,7 +70,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <math.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -143,7 +142,7 @@ struct sy_job {
 	char syntax[256];             /* why there is no recipe */
 	sy_mode mode;
 	char why[160];                /* why the mode was chosen */
-	char crash_msg[256];          /* the exception line of a crash */
+	char crash_msg[320];          /* the exception line of a crash */
 	double score;                 /* in the metric's direction */
 	char *explain;                /* owned, may be NULL: the score's terms */
 	char model[128];              /* the main model, for the output */

@@ -10,6 +10,7 @@
  *   TP_INIT_FAILS                       init() refuses
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <automlgen/plugin.h>
 
@@ -26,6 +27,14 @@
 #define TP_VERSION "1.0.0"
 #endif
 
+/* What complete() answers, and the token counts it reports. */
+struct tp_state {
+	const char *answer;
+	unsigned long tokens;
+};
+
+static struct tp_state tp_the_state;
+
 static int __attribute__((unused))
 tp_init(const aml_host *host, aml_plugin *self, void **state, char *err, size_t errlen)
 {
@@ -34,8 +43,11 @@ tp_init(const aml_host *host, aml_plugin *self, void **state, char *err, size_t 
 	return AML_EINVAL;
 #else
 	const char *v = host->param(self, "answer");
+	const char *t = host->param(self, "tokens");
 
-	*state = (void *)(v ? v : "none");
+	tp_the_state.answer = v ? v : "none";
+	tp_the_state.tokens = t ? strtoul(t, NULL, 10) : 0;
+	*state = &tp_the_state;
 	return AML_OK;
 #endif
 }
@@ -44,7 +56,11 @@ static int
 tp_complete(void *state, const aml_llm_request *req, aml_llm_response *resp,
 	    char *err, size_t errlen)
 {
-	resp->text = strdup((const char *)state);
+	const struct tp_state *st = state;
+
+	resp->text = strdup(st->answer);
+	resp->tokens_in = st->tokens;
+	resp->tokens_out = st->tokens / 2;
 	return resp->text ? AML_OK : AML_ENOMEM;
 }
 

@@ -3,10 +3,12 @@
 """{{title}}
 
 A complete tabular pipeline: read ./input, detect numeric and categorical
-columns, preprocess them, validate the model with {{validation_words}} on
-the task metric, refit on all training rows, predict the test set and write
-./submission/submission.csv with exactly the sample submission's columns and
-row order.  The last line printed is the validation score.
+columns, preprocess them, validate the model(s) with {{validation_words}}
+on the task metric, predict the test set (a refit on all training rows, or
+the average of the fold models) and write ./submission/submission.csv with
+exactly the sample submission's columns and row order.  Several models are
+blended by averaging their probabilities or values, and the validation score
+is the blend's.  The last line printed is the validation score.
 """
 import json
 import os
@@ -38,6 +40,8 @@ SEED = int(RECIPE["seed"])
 SEEDS = [SEED]
 N_FOLDS = int(RECIPE.get("folds", 5))
 VALIDATION = RECIPE.get("validation", "cv")
+TEST_FROM = RECIPE.get("test_from", "refit")        # or "folds": average the fold models
+CLASS_WEIGHT = RECIPE.get("class_weight", "none")   # or "balanced", where a model takes it
 INPUT_DIR, WORK_DIR, SUB_DIR = "./input", "./working", "./submission"
 CLASSIFICATION = TASK["type"] in ("binary", "multiclass")
 STARTED = time.time()
@@ -154,8 +158,21 @@ def use_log_target(Y):
 # ------------------------------------------------------ data entries
 {{data_code}}
 
-# ------------------------------------------------------ model entry
+# ------------------------------------------------------ model entries
+# Each model entry defines make_model(classification, seed),
+# MODEL_NEEDS_SCALING and MODEL_MULTI_OUTPUT, then register_model() files
+# them in MODELS; with several models the pipeline blends them.
+MODELS = []
+
+
+def register_model(name):
+    MODELS.append({"name": name, "make": make_model, "scaling": MODEL_NEEDS_SCALING,
+                   "multi_output": MODEL_MULTI_OUTPUT})
+
+
 {{model_code}}
+if not MODELS:  # a script whose model code does not register itself
+    register_model(RECIPE.get("model", "model"))
 
 # ------------------------------------------------------ strategy entries
 {{strategy_code}}
@@ -211,22 +228,32 @@ def natural_sort(values):
         return sorted(values)
 
 
-def build_pipeline(X, num, cat, seed, n_targets):
+UNWEIGHTED = set()  # models that take no class weights (logged once)
+
+
+def build_pipeline(X, num, cat, member, seed, n_targets):
     parts = []
     if num:
-        parts.append(("numeric", numeric_transformer(MODEL_NEEDS_SCALING), num))
-    parts += categorical_transformers(X, cat, MODEL_NEEDS_SCALING)
+        parts.append(("numeric", numeric_transformer(member["scaling"]), num))
+    parts += categorical_transformers(X, cat, member["scaling"])
     prep = ColumnTransformer(parts, remainder="drop", sparse_threshold=0.0)
-    model = make_model(CLASSIFICATION, seed)
-    if not CLASSIFICATION and n_targets > 1 and not MODEL_MULTI_OUTPUT:
+    model = member["make"](CLASSIFICATION, seed)
+    if CLASSIFICATION and CLASS_WEIGHT != "none":
+        if "class_weight" in model.get_params():
+            model.set_params(class_weight=CLASS_WEIGHT)
+        elif member["name"] not in UNWEIGHTED:
+            UNWEIGHTED.add(member["name"])
+            log("%s takes no class weights; fitted unweighted" % member["name"])
+    if not CLASSIFICATION and n_targets > 1 and not member["multi_output"]:
         model = MultiOutputRegressor(model)
     return Pipeline([("prep", prep), ("model", model)])
 
 
 def fit_predict(X, y, X_preds, num, cat, n_out, log_target):
-    """Fit one model per seed on (X, y); average the predictions for each
-    frame of X_preds: (n, classes) probabilities or (n, targets) values."""
-    outs = [np.zeros((len(Xp), n_out)) for Xp in X_preds]
+    """Fit every model of MODELS once per seed on (X, y) and predict each
+    frame of X_preds.  Returns, per model, the list of the frames'
+    predictions averaged over the seeds: (n, classes) probabilities or
+    (n, targets) values."""
     if CLASSIFICATION:
         present = np.unique(y)  # fit on contiguous codes, map back
         y_fit = np.searchsorted(present, y)
@@ -234,20 +261,34 @@ def fit_predict(X, y, X_preds, num, cat, n_out, log_target):
         y_fit = np.log1p(np.clip(y, 0, None)) if log_target else y
         if y_fit.shape[1] == 1:
             y_fit = y_fit[:, 0]
-    for s in SEEDS:
-        if CLASSIFICATION and len(present) == 1:
-            for o in outs:
-                o[:, present[0]] += 1.0
-            continue
-        pipe = build_pipeline(X, num, cat, s, n_out)
-        pipe.fit(X, y_fit)
-        for o, Xp in zip(outs, X_preds):
-            if CLASSIFICATION:
-                o[:, present] += pipe.predict_proba(Xp)
-            else:
-                p = np.asarray(pipe.predict(Xp), float).reshape(len(Xp), -1)
-                o += np.expm1(p) if log_target else p
-    return [o / len(SEEDS) for o in outs]
+    per_model = []
+    for member in MODELS:
+        outs = [np.zeros((len(Xp), n_out)) for Xp in X_preds]
+        for s in SEEDS:
+            if CLASSIFICATION and len(present) == 1:
+                for o in outs:
+                    o[:, present[0]] += 1.0
+                continue
+            pipe = build_pipeline(X, num, cat, member, s, n_out)
+            pipe.fit(X, y_fit)
+            for o, Xp in zip(outs, X_preds):
+                if CLASSIFICATION:
+                    o[:, present] += pipe.predict_proba(Xp)
+                else:
+                    p = np.asarray(pipe.predict(Xp), float).reshape(len(Xp), -1)
+                    o += np.expm1(p) if log_target else p
+        per_model.append([o / len(SEEDS) for o in outs])
+    return per_model
+
+
+def blend(per_model, frame):
+    """The models' predictions for one frame, averaged (probabilities or
+    values; labels are the argmax of the averaged probabilities)."""
+    return np.mean([preds[frame] for preds in per_model], axis=0)
+
+
+def short(name):
+    return name.rsplit(".", 1)[-1]
 
 
 def make_splits(n, y_strat):
@@ -318,16 +359,34 @@ def main():
         if log_target:
             log("fitting the target(s) on log1p scale")
 
-    fold_scores = []
+    if len(MODELS) > 1:
+        log("blending %d models: %s" % (len(MODELS), ", ".join(m["name"] for m in MODELS)))
+    splits = make_splits(len(Xtr), y_strat)
+    from_folds = TEST_FROM == "folds" and len(splits) > 1
+    fold_scores, fold_tests = [], []
+    model_scores = [[] for _ in MODELS]
     oof = np.full((len(Xtr), n_out), np.nan)
-    for f, (tr, va) in enumerate(make_splits(len(Xtr), y_strat)):
-        (pred,) = fit_predict(Xtr.iloc[tr], y[tr], [Xtr.iloc[va]], num, cat, n_out, log_target)
+    for f, (tr, va) in enumerate(splits):
+        frames = [Xtr.iloc[va]] + ([Xte] if from_folds else [])
+        per_model = fit_predict(Xtr.iloc[tr], y[tr], frames, num, cat, n_out, log_target)
+        pred = blend(per_model, 0)
         oof[va] = pred
+        if from_folds:
+            fold_tests.append(blend(per_model, 1))
         fold_scores.append(score(y[va], pred))
-        log("fold %d: %s = %.6f" % (f + 1, METRIC, fold_scores[-1]))
+        line = "fold %d: %s = %.6f" % (f + 1, METRIC, fold_scores[-1])
+        if len(MODELS) > 1:
+            for m, preds in enumerate(per_model):
+                model_scores[m].append(score(y[va], preds[0]))
+            line += " (%s)" % ", ".join("%s %.6f" % (short(MODELS[m]["name"]), s[-1])
+                                        for m, s in enumerate(model_scores))
+        log(line)
     cv = float(np.mean(fold_scores))
     log("validation %s: %.6f +- %.6f over %d fold(s)" % (
         METRIC, cv, float(np.std(fold_scores)), len(fold_scores)))
+    for m, s in enumerate(model_scores):
+        if s:
+            log("  %s alone: %.6f" % (MODELS[m]["name"], float(np.mean(s))))
     threshold = None
     if CLASSIFICATION and n_out == 2 and METRIC == "f1" and TASK.get("output") == "label":
         # F1 depends on the cut-off: pick it on the out-of-fold probabilities
@@ -340,7 +399,11 @@ def main():
         cv = float(np.max(f1s))
         log("F1 cut-off %.2f on out-of-fold probabilities: f1 %.6f" % (threshold, cv))
 
-    (test_pred,) = fit_predict(Xtr, y, [Xte], num, cat, n_out, log_target)
+    if from_folds:
+        log("test predictions: the average of the %d fold models" % len(fold_tests))
+        test_pred = np.mean(fold_tests, axis=0)
+    else:
+        test_pred = blend(fit_predict(Xtr, y, [Xte], num, cat, n_out, log_target), 0)
     np.save(os.path.join(WORK_DIR, "oof_pred.npy"), oof)
     np.save(os.path.join(WORK_DIR, "test_pred.npy"), test_pred)
 
