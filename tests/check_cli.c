@@ -162,7 +162,7 @@ START_TEST(test_run_then_grade)
 
 	snprintf(rundir, sizeof rundir, "run.dir=%s/runs", tmpdir);
 	ck_assert_int_eq(cli("run", TASKS "/breast_cancer", "-o", rundir, "-o", "run.name=bc",
-			     "-o", "search.num_drafts=2", "-q", NULL), 0);
+			     "-o", "search.num_drafts=2", "-o", "search.max_nodes=4", "-q", NULL), 0);
 	ck_assert_msg(strstr(out_text, "best validation score: ") != NULL, "%s", out_text);
 	snprintf(sub, sizeof sub, "%s/runs/bc/submission.csv", tmpdir);
 	ck_assert_msg(strstr(out_text, sub) != NULL, "%s", out_text);

@@ -117,7 +117,7 @@ assert_no_private(const char *dir, const char *root)
 
 START_TEST(test_offline_run)
 {
-	const char *kv[] = {"search.num_drafts=3", "exec.timeout_s=300", NULL};
+	const char *kv[] = {"search.num_drafts=3", "search.max_nodes=6", "exec.timeout_s=300", NULL};
 	aml_config *cfg = config(kv);
 	aml_run_result res;
 	aml_task_info *t = NULL;
@@ -128,7 +128,7 @@ START_TEST(test_offline_run)
 
 	ck_assert_msg(aml_run(cfg, TASK, &res, err, sizeof err) == AML_OK, "%s", err);
 	ck_assert_int_eq(res.has_best, 1);
-	ck_assert_uint_eq(res.nodes, 3);
+	ck_assert_uint_eq(res.nodes, 6);
 	ck_assert_uint_ge(res.valid, 1);
 	/* the submission the run kept is valid for the task */
 	ck_assert_int_eq(aml_task_load(TASK, &t, err, sizeof err), AML_OK);
@@ -141,14 +141,18 @@ START_TEST(test_offline_run)
 	ck_assert_str_eq(jstr(sum, "metric"), "accuracy");
 	ck_assert_int_eq(atoi(jstr(sum, "best_node")), res.best_node);
 	ck_assert(json_object_object_get_ex(sum, "nodes", &nodes));
-	ck_assert_uint_eq(json_object_array_length(nodes), 3);
-	for (i = 0; i < 3; i++) {
+	ck_assert_uint_eq(json_object_array_length(nodes), 6);
+	for (i = 0; i < 6; i++) {
 		char rel[64];
 		json_object *n;
 
 		snprintf(rel, sizeof rel, "nodes/%04zu/node.json", i);
 		n = read_json(res.run_dir, rel);
-		ck_assert_str_eq(jstr(n, "operator"), "draft");
+		/* the default search drafts first, then works on the drafts */
+		if (i < 3)
+			ck_assert_str_eq(jstr(n, "operator"), "draft");
+		else
+			ck_assert_int_ge(atoi(jstr(n, "parent")), 0);
 		json_object_put(n);
 		snprintf(rel, sizeof rel, "nodes/%04zu/solution.py", i);
 		sub = aml_path_join(res.run_dir, rel);
@@ -175,7 +179,7 @@ run_with_answer(const char *answer, const char *status, const char *reason_part,
 		const char *timeout)
 {
 	char kvs[3][4200];
-	const char *kv[5];
+	const char *kv[6];
 	aml_config *cfg;
 	aml_run_result res;
 	char err[AML_ERRLEN] = "";
@@ -187,7 +191,8 @@ run_with_answer(const char *answer, const char *status, const char *reason_part,
 	kv[1] = kvs[0];
 	kv[2] = kvs[1];
 	kv[3] = "search.num_drafts=2";
-	kv[4] = NULL;
+	kv[4] = "search.policy=drafts";
+	kv[5] = NULL;
 	cfg = config(kv);
 	ck_assert_msg(aml_run(cfg, TASK, &res, err, sizeof err) == AML_OK, "%s", err);
 	ck_assert_int_eq(res.has_best, 0);

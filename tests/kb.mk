@@ -1,13 +1,19 @@
-# kb tests: the knowledge base (check_kb) and the kbsynth provider
-# (check_kbsynth, which runs the scripts it drafts under $(AML_PYTHON)).
-check_PROGRAMS += tests/check_kb tests/check_kbsynth
-TESTS += tests/check_kb tests/check_kbsynth
+# kb tests: the knowledge base (check_kb), the kbsynth provider
+# (check_kbsynth, which runs the scripts it writes under $(AML_PYTHON)) and
+# the operators that ask it (check_operators, with a canned provider, and
+# the opkit helpers they link).
+check_PROGRAMS += tests/check_kb tests/check_kbsynth tests/check_operators
+TESTS += tests/check_kb tests/check_kbsynth tests/check_operators
 tests_check_kb_SOURCES = tests/check_kb.c
 tests_check_kb_CFLAGS = $(TEST_CFLAGS)
 tests_check_kb_LDADD = $(TEST_LIBS) $(JSONC_LIBS)
 tests_check_kbsynth_SOURCES = tests/check_kbsynth.c
 tests_check_kbsynth_CFLAGS = $(TEST_CFLAGS)
 tests_check_kbsynth_LDADD = $(TEST_LIBS) $(JSONC_LIBS)
+tests_check_operators_SOURCES = tests/check_operators.c
+tests_check_operators_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/operators/common
+tests_check_operators_CFLAGS = $(TEST_CFLAGS)
+tests_check_operators_LDADD = operators/common/libopkit.la $(TEST_LIBS) $(JSONC_LIBS)
 
 EXTRA_DIST += \
 	tests/data/kb/bad_abi/manifest.yaml \

@@ -572,16 +572,20 @@ is_marker(const line *l, char c, const char *word)
 	return i == l->len || rstrip_len(l) <= i;
 }
 
-/* Lines [a, b) joined, each ending in '\n'. */
+/* Lines [a, b) joined, each ending in '\n' (a CRLF answer's '\r' left
+ * out). */
 static char *
 join_lines(const line *v, size_t a, size_t b)
 {
 	kbuf out = {0};
-	size_t i;
+	size_t i, len;
 
 	kb_puts(&out, "");
 	for (i = a; i < b; i++) {
-		kb_add(&out, v[i].s, v[i].len);
+		len = v[i].len;
+		if (len > 0 && v[i].s[len - 1] == '\r')
+			len--;
+		kb_add(&out, v[i].s, len);
 		kb_puts(&out, "\n");
 	}
 	return kb_take(&out);
