@@ -166,6 +166,7 @@ typedef struct job {
 	const aml_node_view **sib;
 	const aml_node_view **refs;
 	size_t n_sib, n_refs;
+	uint32_t seq;                /* the new node's index among its parent's children */
 	double time_left;
 } job;
 
@@ -291,7 +292,7 @@ expand(aml_search *s, job *j, outcome *o, char *ferr, size_t ferrlen)
 	req.mode = j->d.mode;
 	req.flavor = j->d.flavor;
 	req.node_id = id;
-	req.seq = (uint32_t)j->n_sib;
+	req.seq = j->seq;
 	req.seed = s->seed * 1000003u + id;
 	req.time_left_s = j->time_left;
 	req.per_run_limit_s = s->exec_timeout_s;
@@ -476,6 +477,9 @@ worker(void *arg)
 			break;
 		}
 		j.n->created_at = aml_now() - s->t0;
+		/* counting siblings still running, so concurrent drafts differ */
+		j.seq = (uint32_t)(d.parent >= 0 ? s->graph.nodes[d.parent]->n_children
+				   : s->graph.root_children) - 1;
 		s->in_flight++;
 		pthread_mutex_unlock(&s->lock);
 

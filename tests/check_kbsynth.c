@@ -196,6 +196,7 @@ draft_model(int seq, const char *const *sibs, size_t n)
 
 typedef struct gen_task {
 	aml_task t;
+	char public_dir[4200];   /* dir/input, which kbsynth profiles */
 	const char *labels[2];
 	const char *subcols[3];
 	const char *classes[3];
@@ -234,7 +235,8 @@ write_task(const char *dir, int k, gen_task *g)
 	sa = fopen(path, "w");
 	ck_assert(tr && te && sa);
 	g->t.name = "gen";
-	g->t.public_dir = dir;
+	snprintf(g->public_dir, sizeof g->public_dir, "%s/input", dir);
+	g->t.public_dir = g->public_dir;
 	g->t.description = "";
 	g->t.train_file = "train.csv";
 	g->t.test_file = "test.csv";
@@ -1268,6 +1270,119 @@ START_TEST(test_debug_failures)
 }
 END_TEST
 
+/* Drafts still running (seq above the siblings shown) took the first
+ * families: the next one is drafted. */
+START_TEST(test_draft_skips_running_siblings)
+{
+	const char *sibs[] = {"tabular.hist_gradient_boosting"};
+	char *dir = aml_test_tmpdir();
+	gen_task g;
+
+	write_task(dir, 1, &g);
+	set_task(&g.t);
+	ck_assert_str_eq(draft_model(1, NULL, 0), "tabular.random_forest");
+	ck_assert_str_eq(draft_model(2, NULL, 0),
+			 have_xgboost ? "tabular.xgboost" : "tabular.extra_trees");
+	ck_assert_str_eq(draft_model(2, sibs, 1),
+			 have_xgboost ? "tabular.xgboost" : "tabular.extra_trees");
+	set_task(NULL);
+	aml_test_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
+/* All-numeric columns without missing values and balanced classes. */
+static void
+write_plain_task(const char *dir, gen_task *g)
+{
+	char path[4200];
+	FILE *tr, *te, *sa;
+	int i;
+
+	write_task(dir, 1, g); /* the facts; the files are replaced */
+	snprintf(path, sizeof path, "%s/input/train.csv", dir);
+	tr = fopen(path, "w");
+	snprintf(path, sizeof path, "%s/input/test.csv", dir);
+	te = fopen(path, "w");
+	snprintf(path, sizeof path, "%s/input/sample_submission.csv", dir);
+	sa = fopen(path, "w");
+	ck_assert(tr && te && sa);
+	fprintf(tr, "id,x1,x2,target\n");
+	fprintf(te, "id,x1,x2\n");
+	fprintf(sa, "id,target\n");
+	for (i = 0; i < 60; i++)
+		fprintf(tr, "%d,%d.5,%d,%d\n", i, i % 7, i * 3 % 11, i % 2);
+	for (i = 0; i < 20; i++) {
+		fprintf(te, "%d,%d.5,%d\n", 100 + i, i % 5, i % 3);
+		fprintf(sa, "%d,0.5\n", 100 + i);
+	}
+	fclose(tr);
+	fclose(te);
+	fclose(sa);
+}
+
+START_TEST(test_changes_that_cannot_matter)
+{
+	char *dir = aml_test_tmpdir(), *code, *req, *out, *plan, diff[512];
+	tnode parent = {7, 3, NULL, NULL, NULL, NULL, 1, 0.9};
+	json_object *before, *after;
+	gen_task g;
+	int seq;
+
+	/* the generated task: categorical colours with 4 levels, missing
+	 * values, no dates: no one-hot cut-off or date change */
+	write_task(dir, 0, &g);
+	set_task(&g.t);
+	code = rf_draft();
+	parent.code = code;
+	before = recipe_of(code);
+	for (seq = 0; seq < 6; seq++) {
+		req = op_request("improve", "features", NULL, seq, &parent, NULL, 0, NULL, 0);
+		out = answer_code(req, &plan);
+		ck_assert_msg(strstr(plan, "max_onehot_levels") == NULL
+			      && strstr(plan, "date") == NULL, "%s", plan);
+		free(plan);
+		free(out);
+		free(req);
+	}
+	json_object_put(before);
+	free(code);
+	set_task(NULL);
+	aml_test_rmtree(dir);
+	free(dir);
+
+	/* numbers only, nothing missing, balanced classes: no features
+	 * change of a forest can matter, nor class weights */
+	dir = aml_test_tmpdir();
+	write_plain_task(dir, &g);
+	set_task(&g.t);
+	code = rf_draft();
+	parent.code = code;
+	before = recipe_of(code);
+	for (seq = 0; seq < 6; seq++) {
+		req = op_request("improve", seq % 2 ? "strategy" : "features", NULL, seq, &parent,
+				 NULL, 0, NULL, 0);
+		out = answer_code(req, &plan);
+		after = recipe_of(out);
+		recipe_diff(before, after, diff, sizeof diff);
+		ck_assert_msg(strncmp(diff, "preprocess", 10) != 0 && strcmp(diff, "data_params") != 0
+			      && strcmp(diff, "class_weight") != 0, "%s: %s", diff, plan);
+		if (seq % 2 == 0)
+			ck_assert_msg(strstr(plan, "as no features change that could matter on this "
+					     "data is left to try") != NULL, "%s", plan);
+		json_object_put(after);
+		free(plan);
+		free(out);
+		free(req);
+	}
+	json_object_put(before);
+	free(code);
+	set_task(NULL);
+	aml_test_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
 START_TEST(test_latency)
 {
 	static const char *const params[] = {"n_folds", "3", "latency_s", "0.3", NULL};
@@ -1459,6 +1574,8 @@ main(void)
 	tcase_add_test(tc, test_fuse_blends_families);
 	tcase_add_test(tc, test_recall_repeats_what_helped);
 	tcase_add_test(tc, test_debug_failures);
+	tcase_add_test(tc, test_draft_skips_running_siblings);
+	tcase_add_test(tc, test_changes_that_cannot_matter);
 	tcase_add_test(tc, test_latency);
 	tcase_set_timeout(tc, 30);
 	tcase_add_loop_test(run, test_drafts_run, 0, (int)AML_ARRAY_LEN(runs));

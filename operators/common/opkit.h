@@ -2,10 +2,15 @@
  * opkit.h — what every operator plugin needs, linked into each operator
  * (operators never link the core): prompt templates with {{slots}}, the
  * text blocks every prompt shares (task, workspace contract, leakage
- * rules), the structured request offline providers read, and extraction
- * of the plan and script from an LLM answer.
+ * rules, earlier attempts, a failed run's output), the structured request
+ * offline providers read, extraction of the plan and script from an LLM
+ * answer, SEARCH/REPLACE edit blocks applied to a parent's script, and the
+ * common run of an operator (its prompts and shared parameters, one
+ * provider call, the result).
  *
- * Strings returned here are malloc()ed and owned by the caller.
+ * Strings returned here are malloc()ed and owned by the caller; strings
+ * put into an aml_op_result are allocated with the host's mem_* functions
+ * (transferred to the core).
  */
 #ifndef AML_OPKIT_H
 #define AML_OPKIT_H

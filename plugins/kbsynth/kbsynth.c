@@ -134,6 +134,8 @@ answer(ks_state *st, ks_answer_fn fn, const char *op, json_object *j,
 	mix = (v ? (uint64_t)json_object_get_int64(v) : req->node_id) * 0x9e3779b97f4a7c15ULL
 		^ ((uint64_t)r.seq << 32);
 	ks_rng_seed(&r.rng, r.seed ^ mix, op);
+	/* unknown (no files) is fine: it rules nothing out */
+	(void)ks_profile_read(r.task, &r.profile);
 	r.n_folds = st->n_folds;
 	r.holdout_rows = st->holdout_rows;
 	r.max_blend = st->max_blend;

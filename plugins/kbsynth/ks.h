@@ -5,6 +5,9 @@
  *   kbsynth.c    the plugin: parameters, complete(), dispatch by operator
  *   ks_util.c    strings, Python literals, JSON helpers, the seeded RNG
  *   ks_recipe.c  knowledge entries, recipes (read, write, compare, change)
+ *   ks_change.c  single changes: differences, applying, steps in a space
+ *   ks_candidates.c  the changes that fit a recipe, and the choice
+ *   ks_profile.c a look at the training data (column kinds, levels)
  *   ks_render.c  a recipe rendered into a script through the skeleton
  *   ks_draft.c   the draft operator's answers
  *   ks_debug.c   ... debug's
@@ -255,6 +258,37 @@ const char *ks_type_name(aml_task_type t);
 int ks_is_classification(const aml_task *t);
 
 /* ------------------------------------------------------------------ */
+/* ks_profile.c                                                        */
+
+#define KS_PROFILE_MAX_CAT 256
+
+/* What the head of the training file shows (feature columns only). */
+typedef struct ks_profile {
+	int known;                    /* 0: not read; then nothing is ruled out */
+	size_t rows;                  /* rows looked at */
+	size_t n_numeric, n_categorical, n_dates;
+	size_t n_missing_numeric;     /* numeric columns with missing values */
+	size_t n_missing_categorical;
+	size_t card[KS_PROFILE_MAX_CAT]; /* levels of each categorical column */
+	size_t n_card;
+	double date_frac[KS_PROFILE_MAX_CAT]; /* share of date-like values of each text column */
+	size_t n_text;
+	double class_ratio;           /* largest class over smallest (1: balanced) */
+	int target_nonneg;            /* regression: the first target is >= 0 */
+	double target_skew;
+} ks_profile;
+
+/* Profile the task's training file (and the test file's header).
+ * AML_ENOTFOUND, with p->known 0, when they cannot be read. */
+int ks_profile_read(const aml_task *t, ks_profile *p);
+/* Whether a categorical column has more than min(a, b) and at most
+ * max(a, b) levels (a one-hot cut-off moved from a to b changes it). */
+int ks_profile_card_between(const ks_profile *p, double a, double b);
+/* Whether a text column's share of date-like values lies between a and b
+ * (a date threshold moved from a to b changes its fate). */
+int ks_profile_dates_between(const ks_profile *p, double a, double b);
+
+/* ------------------------------------------------------------------ */
 /* The request, as the operators' answer builders see it.              */
 
 /* A node of the structured request (strings borrowed from its JSON). */
@@ -278,6 +312,7 @@ typedef struct ks_req {
 	long n_folds;          /* the provider's parameters */
 	long holdout_rows;
 	long max_blend;
+	ks_profile profile;    /* the training data, as far as read */
 } ks_req;
 
 /* The array at key of the request (borrowed; NULL when absent) and its
@@ -294,6 +329,11 @@ int ks_candidates(const ks_req *r, const ks_recipe *base, int flavor, ks_change 
 		  size_t cap, size_t *n);
 /* The flavor a change belongs to. */
 int ks_change_flavor(const ks_change *c);
+/* Whether change c of recipe base can make a difference on this data
+ * (the profile): no encoding change without categorical columns, no
+ * imputation change without missing values, no class weights for
+ * balanced classes...  1 when the profile is unknown. */
+int ks_change_matters(const ks_req *r, const ks_recipe *base, const ks_change *c);
 /* A parameter that sizes a model's work (trees, iterations, units): more
  * of it costs time, less of it is no improvement but a debug fix. */
 int ks_is_cost_param(const char *key);

@@ -78,6 +78,16 @@ ks_change_flavor(const ks_change *c)
 	}
 }
 
+static int
+json_num(json_object *v, double *d)
+{
+	if (v && (json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double))) {
+		*d = json_object_get_double(v);
+		return 1;
+	}
+	return 0;
+}
+
 /* Add the SET candidates of part p's key: one step up and/or down. */
 static void
 steps_of(const ks_part *p, int level, const char *key, int up, int down,
@@ -286,16 +296,113 @@ strategy_candidates(const ks_req *r, const ks_recipe *base, ks_change *out, size
 		steps_of(&base->pipeline, KS_LV_PIPELINE, "folds", 1, 0, out, cap, n);
 }
 
+/* Whether the target is fitted on a log scale with the log-target
+ * entry's params (mode auto/always/never, min_skew), or -1 when the
+ * params are not those. */
+static int
+target_logged(const ks_req *r, json_object *params)
+{
+	const char *mode = ks_obj_str(params, "mode");
+	double min_skew;
+
+	if (mode == NULL || !json_num(ks_obj_get(params, "min_skew"), &min_skew))
+		return -1;
+	if (strcmp(mode, "never") == 0 || !r->profile.target_nonneg)
+		return 0;
+	return strcmp(mode, "always") == 0 || r->profile.target_skew > min_skew;
+}
+
+int
+ks_change_matters(const ks_req *r, const ks_recipe *base, const ks_change *c)
+{
+	const ks_profile *p = &r->profile;
+	double a, b;
+
+	if (!p->known)
+		return 1;
+	if (c->level == KS_LV_PIPELINE && c->kind == KS_SET && strcmp(c->key, "class_weight") == 0)
+		return p->class_ratio >= 1.1;
+	if (c->level != KS_LV_DATA)
+		return 1;
+	/* a data entry acts on the columns its tags name */
+	if (ks_entry_tagged(c->e, "dates")) {
+		/* a numeric option of the date entry is its threshold */
+		if (c->kind == KS_SET && json_num(c->from, &a) && json_num(c->to, &b))
+			return ks_profile_dates_between(p, a, b);
+		return p->n_dates > 0;
+	}
+	if (ks_entry_tagged(c->e, "categorical")) {
+		if (p->n_categorical == 0)
+			return 0;
+		/* a numeric option of the encoding is its one-hot cut-off */
+		if (c->kind == KS_SET && json_num(c->from, &a) && json_num(c->to, &b))
+			return ks_profile_card_between(p, a, b);
+		return 1;
+	}
+	if (ks_entry_tagged(c->e, "numeric")) {
+		const ks_part *part = ks_recipe_find(base, KS_LV_DATA, c->e);
+		const char *scaler = part ? ks_obj_str(part->params, "scaler") : NULL;
+		int scaled = any_model(base, needs_scaling, NULL);
+
+		if (p->n_numeric == 0)
+			return 0;
+		if (c->kind == KS_SET && strcmp(c->key, "scaler") == 0)
+			return scaled;
+		if (c->kind == KS_DROP)
+			return p->n_missing_numeric > 0
+				|| (scaled && scaler && strcmp(scaler, "standard") != 0);
+		return p->n_missing_numeric > 0; /* imputation options */
+	}
+	if (ks_entry_tagged(c->e, "target")) {
+		const ks_part *part = ks_recipe_find(base, KS_LV_DATA, c->e);
+		json_object *after;
+		int before, now;
+
+		if (r->task->metric && strcmp(r->task->metric, "rmsle") == 0)
+			return 0; /* the skeleton fits RMSLE on log1p whatever the entry says */
+		if (c->kind == KS_DROP) /* without the entry the target is never logged */
+			return part == NULL || target_logged(r, part->params) != 0;
+		if (c->kind == KS_ADD || part == NULL) {
+			int logged;
+
+			after = c->to ? ks_json_copy(c->to) : ks_default_params(c->e);
+			logged = target_logged(r, after);
+			json_object_put(after);
+			return logged != 0;
+		}
+		/* does the decision to fit on log1p flip? */
+		after = ks_json_copy(part->params);
+		if (after == NULL)
+			return 1;
+		json_object_object_add(after, c->key, ks_json_copy(c->to));
+		before = target_logged(r, part->params);
+		now = target_logged(r, after);
+		json_object_put(after);
+		return before < 0 || now < 0 || before != now;
+	}
+	return 1;
+}
+
 int
 ks_candidates(const ks_req *r, const ks_recipe *base, int flavor, ks_change *out,
 	      size_t cap, size_t *n)
 {
+	size_t i, k = 0;
+
 	*n = 0;
 	switch (flavor) {
 	case KS_FL_HYPER: hyper_candidates(base, out, cap, n); break;
 	case KS_FL_FEATURES: feature_candidates(r, base, out, cap, n); break;
 	default: strategy_candidates(r, base, out, cap, n); break;
 	}
+	/* keep the changes that can make a difference on this data */
+	for (i = 0; i < *n; i++) {
+		if (ks_change_matters(r, base, &out[i]))
+			out[k++] = out[i];
+		else
+			ks_change_free(&out[i]);
+	}
+	*n = k;
 	return AML_OK;
 }
 

@@ -15,14 +15,17 @@
 
 #include "ks.h"
 
-/* The first family no sibling used, else round-robin by seq. */
+/* The first family no sibling used, else round-robin by seq.  Siblings
+ * still running are not in the request (seq counts them, the siblings
+ * array does not): as many unused families as there are such drafts are
+ * skipped, since they took them. */
 static const ks_entry *
 choose_model(const ks_req *r, const char **why)
 {
 	const ks_list *models = &r->kb->model;
 	json_object *sibs;
 	char used[KS_MAX_ENTRIES] = {0};
-	size_t i, n_sibs = 0, n_used = 0;
+	size_t i, n_sibs = 0, n_used = 0, pending, skip;
 
 	sibs = ks_req_array(r, "siblings", &n_sibs);
 	for (i = 0; i < n_sibs; i++) {
@@ -49,13 +52,20 @@ choose_model(const ks_req *r, const char **why)
 		}
 		json_object_put(recipe);
 	}
-	for (i = 0; i < models->n; i++)
-		if (!used[i]) {
-			*why = n_used ? "the strongest applicable model family no "
-				"sibling has tried yet"
+	pending = r->seq > 0 && (size_t)r->seq > n_sibs ? (size_t)r->seq - n_sibs : 0;
+	if (n_used < models->n) {
+		skip = pending % (models->n - n_used);
+		for (i = 0; i < models->n; i++) {
+			if (used[i] || skip-- > 0)
+				continue;
+			*why = pending ? "the next applicable model family, as earlier drafts "
+				"still running took the stronger ones"
+				: n_used ? "the strongest applicable model family no sibling "
+				"has tried yet"
 				: "the strongest applicable model family for this task";
 			return &models->v[i];
 		}
+	}
 	*why = "every applicable model family was tried, so the next one in turn";
 	return &models->v[(size_t)(r->seq < 0 ? 0 : r->seq) % models->n];
 }

@@ -69,7 +69,8 @@ borrow(ks_req *r, improve_ctx *c, const ks_recipe *base, const ks_node *parent,
 			size_t t;
 			int seen = 0;
 
-			if (ks_change_flavor(&c->ref[k]) != flavor)
+			if (ks_change_flavor(&c->ref[k]) != flavor
+			    || !ks_change_matters(r, base, &c->ref[k]))
 				continue;
 			for (t = 0; t < c->n_tried; t++)
 				seen |= ks_change_same(&c->ref[k], &c->tried[t]);
@@ -169,8 +170,9 @@ ks_improve(ks_req *r, ks_buf *out, char *err, size_t errlen)
 		ks_buf_printf(&plan, ", borrowed from node %ld (score %.6g), which does "
 			      "better", from.id, from.score);
 	if (used != flavor)
-		ks_buf_printf(&plan, ", a %s change because every %s change was already "
-			      "tried", ks_flavor_name(used), ks_flavor_name(flavor));
+		ks_buf_printf(&plan, ", a %s change as no %s change that could matter on "
+			      "this data is left to try", ks_flavor_name(used),
+			      ks_flavor_name(flavor));
 	if (chosen->level == KS_LV_PIPELINE && (strcmp(chosen->key, "folds") == 0
 						|| strcmp(chosen->key, "validation") == 0)) {
 		ks_buf_printf(&plan, "; everything else as in node %ld, now validated by ",

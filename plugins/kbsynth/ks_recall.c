@@ -166,7 +166,10 @@ choose(recall_ctx *c, const ks_change *x)
 	return 1;
 }
 
-/* The change d (from one step to the next) made again on rec. */
+/* The change d (from one step to the next) made again on rec: 1 when
+ * the same parameter moves the same way again, 2 when that cannot go
+ * further (a bound, an entry already added) and another change of the
+ * same kind is made instead, 0 when neither works. */
 static int
 repeat(ks_req *r, recall_ctx *c, const ks_recipe *rec, const ks_change *d)
 {
@@ -180,25 +183,23 @@ repeat(ks_req *r, recall_ctx *c, const ks_recipe *rec, const ks_change *d)
 		p = ks_recipe_find(rec, d->level, d->e);
 		spec = p ? ks_obj_get(ks_entry_space(p->e), d->key) : NULL;
 		to = spec ? ks_step_like(spec, ks_obj_get(p->params, d->key), d->from, d->to) : NULL;
-		if (to == NULL)
-			return 0;
-		ks_change_set(&x, d->level, p, d->key, to);
-		if (tried(c, &x)) {
+		if (to) {
+			ks_change_set(&x, d->level, p, d->key, to);
+			if (!tried(c, &x) && ks_change_matters(r, rec, &x)) {
+				c->chosen = x;
+				c->have_chosen = 1;
+				return 1;
+			}
 			ks_change_free(&x);
-			return 0;
 		}
-		c->chosen = x;
-		c->have_chosen = 1;
-		return 1;
 	}
-	/* an entry added or dropped: another step of the same kind */
 	flavor = ks_change_flavor(d);
 	if (flavor < 0)
 		return 0; /* a model family switch cannot be made again */
 	ks_changes_free(c->cand, c->n_cand);
 	ks_candidates(r, rec, flavor, c->cand, KS_MAX_CHANGES, &c->n_cand);
 	k = ks_pick(r, c->cand, c->n_cand, c->tried, c->n_tried);
-	return k >= 0 && choose(c, &c->cand[k]);
+	return k >= 0 && choose(c, &c->cand[k]) ? 2 : 0;
 }
 
 static void
@@ -257,15 +258,23 @@ ks_recall(ks_req *r, ks_buf *out, char *err, size_t errlen)
 		ks_changes_free(c->diff, c->n_diff);
 		ks_recipe_diff(&c->steps[g->from].rec, &c->steps[g->to].rec, c->diff,
 			       KS_MAX_CHANGES, &c->n_diff);
-		for (k = 0; k < c->n_diff && !c->have_chosen; k++)
-			if (repeat(r, c, base, &c->diff[k])) {
-				ks_buf_printf(&why, "the step to node %ld made ", c->steps[g->to].node.id);
-				ks_change_words(&why, &c->diff[k]);
-				ks_buf_printf(&why, " and improved %s by %.4g (%s), so push that way "
-					      "again: ", r->task->metric ? r->task->metric : "the score",
-					      g->by, i == 0 ? "the largest gain on the branch"
-					      : "a gain that can still be repeated");
-			}
+		for (k = 0; k < c->n_diff && !c->have_chosen; k++) {
+			int how = repeat(r, c, base, &c->diff[k]);
+
+			if (how == 0)
+				continue;
+			ks_buf_printf(&why, "the step to node %ld made ", c->steps[g->to].node.id);
+			ks_change_words(&why, &c->diff[k]);
+			ks_buf_printf(&why, " and improved %s by %.4g (%s), ",
+				      r->task->metric ? r->task->metric : "the score", g->by,
+				      i == 0 ? "the largest gain on the branch"
+				      : "a gain that can still be built on");
+			if (how == 1)
+				ks_buf_puts(&why, "so push that way again: ");
+			else
+				ks_buf_printf(&why, "and it cannot go further, so another %s "
+					      "step: ", ks_flavor_name(ks_change_flavor(&c->diff[k])));
+		}
 	}
 	/* 2. borrow from a better solution elsewhere */
 	if (!c->have_chosen && mode && strcmp(mode, "evolution") == 0) {
@@ -283,7 +292,8 @@ ks_recall(ks_req *r, ks_buf *out, char *err, size_t errlen)
 			if (o.n_model)
 				ks_recipe_diff(base, &o, c->diff, KS_MAX_CHANGES, &c->n_diff);
 			for (k = 0; k < c->n_diff && !c->have_chosen; k++)
-				if (ks_change_flavor(&c->diff[k]) >= 0 && !tried(c, &c->diff[k])) {
+				if (ks_change_flavor(&c->diff[k]) >= 0 && !tried(c, &c->diff[k])
+				    && ks_change_matters(r, base, &c->diff[k])) {
 					choose(c, &c->diff[k]);
 					ks_buf_printf(&why, "no step of this branch raised the score, "
 						      "and node %ld elsewhere scores %.6g, so borrow one "
@@ -319,14 +329,14 @@ ks_recall(ks_req *r, ks_buf *out, char *err, size_t errlen)
 			if (at >= 0)
 				choose(c, &c->cand[at]);
 		}
+		ks_buf_puts(&why, c->n_gains ? "no step that raised the score can be taken "
+			    "further" : "no step of this branch raised the score");
 		if (best == c->n_steps - 1)
-			ks_buf_printf(&why, "no step of this branch raised the score and node %ld "
-				      "is its best, so change what the branch has not tried: ",
-				      c->steps[best].node.id);
+			ks_buf_printf(&why, " and node %ld is its best, so change what the branch "
+				      "has not tried: ", c->steps[best].node.id);
 		else
-			ks_buf_printf(&why, "no step of this branch raised the score, so go back "
-				      "to node %ld's recipe (the branch's best, score %.6g) and "
-				      "change what the branch has not tried: ",
+			ks_buf_printf(&why, ", so go back to node %ld's recipe (the branch's best, "
+				      "score %.6g) and change what the branch has not tried: ",
 				      c->steps[best].node.id, c->steps[best].node.score);
 	}
 	if (!c->have_chosen) {
