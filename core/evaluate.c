@@ -63,11 +63,10 @@ tail_of(const char *s, size_t max)
 	return nl && (size_t)(nl - t) < max / 4 ? nl + 1 : t;
 }
 
-char *
-aml_output_excerpt(const char *workdir, size_t max)
+/* The excerpt of already-read streams (either may be NULL). */
+static char *
+excerpt_of(const char *out, const char *err, size_t max)
 {
-	char *out = read_stream(workdir, "stdout.txt");
-	char *err = read_stream(workdir, "stderr.txt");
 	aml_sb b = {0};
 	size_t half = max / 2;
 
@@ -93,9 +92,19 @@ aml_output_excerpt(const char *workdir, size_t max)
 		if (b.len && b.s[b.len - 1] != '\n')
 			aml_sb_puts(&b, "\n");
 	}
+	return aml_sb_take(&b);
+}
+
+char *
+aml_output_excerpt(const char *workdir, size_t max)
+{
+	char *out = read_stream(workdir, "stdout.txt");
+	char *err = read_stream(workdir, "stderr.txt");
+	char *x = excerpt_of(out, err, max);
+
 	free(out);
 	free(err);
-	return aml_sb_take(&b);
+	return x;
 }
 
 static int
@@ -112,21 +121,20 @@ set_str(char **dst, const char *s)
 
 /* The last non-empty line of stderr, for a one-line crash reason. */
 static void
-last_error_line(const char *workdir, char *buf, size_t len)
+last_error_line(const char *err, char *buf, size_t len)
 {
-	char *err = read_stream(workdir, "stderr.txt");
-	char *end, *start;
+	size_t end, start;
 
 	buf[0] = '\0';
 	if (err == NULL)
 		return;
-	end = err + strlen(err);
-	while (end > err && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
-		*--end = '\0';
-	start = strrchr(err, '\n');
-	start = start ? start + 1 : err;
-	snprintf(buf, len, "%s", start);
-	free(err);
+	end = strlen(err);
+	while (end > 0 && (err[end - 1] == '\n' || err[end - 1] == '\r' || err[end - 1] == ' '))
+		end--;
+	start = end;
+	while (start > 0 && err[start - 1] != '\n')
+		start--;
+	snprintf(buf, len, "%.*s", (int)(end - start), err + start);
 }
 
 int
@@ -134,7 +142,7 @@ aml_evaluate_node(aml_node *n, const aml_exec_result *res,
 		  const char *workdir, const aml_task_info *task)
 {
 	char reason[1024] = "", line[512];
-	char *out, *sub;
+	char *out, *sub, *stdout_text, *stderr_text;
 	double score = 0;
 	int found, rc;
 
@@ -142,18 +150,18 @@ aml_evaluate_node(aml_node *n, const aml_exec_result *res,
 	n->exit_code = res->exit_code;
 	n->truncated = res->truncated;
 	n->exec_seconds = res->wall_s;
-	out = aml_output_excerpt(workdir, 6000);
+	/* each stream is read once, for the excerpt, the score and the reason */
+	stdout_text = read_stream(workdir, "stdout.txt");
+	stderr_text = read_stream(workdir, "stderr.txt");
+	out = excerpt_of(stdout_text, stderr_text, 6000);
 	if (out) {
 		free(n->output);
 		n->output = out;
 	}
-
-	{
-		char *stdout_text = read_stream(workdir, "stdout.txt");
-
-		found = stdout_text ? aml_parse_score(stdout_text, &score) : 0;
-		free(stdout_text);
-	}
+	found = stdout_text ? aml_parse_score(stdout_text, &score) : 0;
+	last_error_line(stderr_text, line, sizeof line);
+	free(stdout_text);
+	free(stderr_text);
 	if (found == 1) {
 		n->has_score = 1;
 		n->score = score;
@@ -161,7 +169,6 @@ aml_evaluate_node(aml_node *n, const aml_exec_result *res,
 
 	if (res->outcome != AML_EXEC_OK) {
 		n->status = AML_NODE_BUGGY;
-		last_error_line(workdir, line, sizeof line);
 		if (res->outcome == AML_EXEC_CRASHED && line[0])
 			snprintf(reason, sizeof reason, "%s (exit status %d): %s",
 				 aml_exec_outcome_name(res->outcome), res->exit_code, line);

@@ -66,7 +66,6 @@ typedef struct aml_node {
 	uint16_t no_gain;        /* improvements in a row without gain */
 	uint8_t terminal;        /* no more children: chain ended */
 	uint8_t exhausted;       /* terminal or full, and every child exhausted */
-	uint8_t flavor;          /* improve flavour index, 0 = none */
 	double reward;           /* the reward it got */
 	int32_t greedy_slot;     /* index in the search's buggy-leaf list, or -1 */
 	int32_t root_slot;       /* index in the search's live-branch list, or -1 */
