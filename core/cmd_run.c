@@ -29,12 +29,15 @@ aml_cmd_run(int argc, char **argv)
 	}
 	rc = aml_run(a.cfg, a.pos[0], &res, err, sizeof err);
 	if (rc != AML_OK) {
+		/* 2: it could not start (bad input); 1: it started and failed */
+		int status = res.run_dir ? 1 : 2;
+
 		fprintf(stderr, "automlgen: %s\n", err);
 		if (res.run_dir)
 			fprintf(stderr, "automlgen: what was done is in %s\n", res.run_dir);
 		aml_run_result_free(&res);
 		aml_cli_free(&a);
-		return res.run_dir ? 1 : 2;
+		return status;
 	}
 	if (res.has_best) {
 		printf("best validation score: %.6g (node %d; %zu of %zu nodes valid)\n",

@@ -384,8 +384,16 @@ aml_run(const aml_config *cfg, const char *task_dir, aml_run_result *res,
 		 st.rd.path, aml_task_view(st.task)->name, aml_task_view(st.task)->metric,
 		 aml_task_view(st.task)->higher_is_better ? "higher is better" : "lower is better",
 		 st.provider->manifest->name, st.executor->manifest->name);
-	if ((rc = aml_rundir_stage_input(&st.rd, aml_task_view(st.task)->public_dir, err, errlen)))
-		goto out;
+	{
+		char *private_dir = aml_path_join(aml_task_root(st.task), "private");
+
+		rc = private_dir ? aml_rundir_stage_input(&st.rd, aml_task_view(st.task)->public_dir,
+							  private_dir, err, errlen)
+				 : AML_ENOMEM;
+		free(private_dir);
+		if (rc != AML_OK)
+			goto out;
+	}
 
 	rc = aml_search_init(&st.search, cfg, &st.ctx, st.task, &st.rd, st.executor,
 			     st.ops, st.n_ops, err, errlen);

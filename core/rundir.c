@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "rundir.h"
 #include "util.h"
 
@@ -94,9 +95,29 @@ aml_rundir_destroy(aml_rundir *rd)
 	memset(rd, 0, sizeof *rd);
 }
 
+/* Does path resolve to forbidden or below it? */
+static int
+leads_into(const char *path, const char *forbidden)
+{
+	char *real;
+	size_t n;
+	int in;
+
+	if (forbidden == NULL)
+		return 0;
+	real = aml_path_abs(path);
+	if (real == NULL)
+		return 0;
+	n = strlen(forbidden);
+	in = strncmp(real, forbidden, n) == 0 && (real[n] == '\0' || real[n] == '/');
+	free(real);
+	return in;
+}
+
 /* Copy the tree under src into dst; regular files become read-only. */
 static int
-copy_tree(const char *src, const char *dst, int depth, char *err, size_t errlen)
+copy_tree(const char *src, const char *dst, const char *forbidden, int depth,
+	  char *err, size_t errlen)
 {
 	struct dirent *de;
 	DIR *d;
@@ -124,10 +145,12 @@ copy_tree(const char *src, const char *dst, int depth, char *err, size_t errlen)
 		t = aml_path_join(dst, de->d_name);
 		if (s == NULL || t == NULL) {
 			rc = AML_ENOMEM;
+		} else if (leads_into(s, forbidden)) {
+			aml_warn("not staged for candidates: %s leads into the task's private folder", s);
 		} else if (stat(s, &st) != 0) {
 			/* a dangling link: nothing to copy */
 		} else if (S_ISDIR(st.st_mode)) {
-			rc = copy_tree(s, t, depth + 1, err, errlen);
+			rc = copy_tree(s, t, forbidden, depth + 1, err, errlen);
 		} else if (S_ISREG(st.st_mode)) {
 			rc = aml_copy_file(s, t, err, errlen);
 			if (rc == AML_OK)
@@ -142,9 +165,13 @@ copy_tree(const char *src, const char *dst, int depth, char *err, size_t errlen)
 
 int
 aml_rundir_stage_input(aml_rundir *rd, const char *public_dir,
-		       char *err, size_t errlen)
+		       const char *forbidden, char *err, size_t errlen)
 {
-	return copy_tree(public_dir, rd->input, 0, err, errlen);
+	char *real = forbidden ? aml_path_abs(forbidden) : NULL;
+	int rc = copy_tree(public_dir, rd->input, real, 0, err, errlen);
+
+	free(real);
+	return rc;
 }
 
 int

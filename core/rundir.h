@@ -30,9 +30,12 @@ int aml_rundir_create(const aml_config *cfg, const char *task_name,
 		      aml_rundir *rd, char *err, size_t errlen);
 void aml_rundir_destroy(aml_rundir *rd);
 
-/* Copy the task's public files into input/ and make them read-only. */
+/* Copy the task's public files into input/ and make them read-only.
+ * Entries that resolve (through symbolic links) into forbidden — the
+ * task's private folder, may be NULL — are skipped with a warning, so
+ * the private answers never reach a candidate. */
 int aml_rundir_stage_input(aml_rundir *rd, const char *public_dir,
-			   char *err, size_t errlen);
+			   const char *forbidden, char *err, size_t errlen);
 
 /* Create nodes/<id>/ with its workspace; *dir is transferred. */
 int aml_rundir_node_dir(const aml_rundir *rd, uint32_t id, char **dir,

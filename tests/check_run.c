@@ -173,6 +173,33 @@ START_TEST(test_offline_run)
 }
 END_TEST
 
+/* A link in the public folder to the private answers is not staged. */
+START_TEST(test_private_link_not_staged)
+{
+	const char *kv[] = {"search.policy=drafts", "search.num_drafts=1", NULL};
+	aml_config *cfg = config(kv);
+	aml_run_result res;
+	char err[AML_ERRLEN] = "", cmd[8400];
+	char *task = aml_path_join(tmpdir, "iris"), *link, *staged;
+
+	snprintf(cmd, sizeof cmd, "cp -r '%s' '%s'", TASK, task);
+	ck_assert_int_eq(system(cmd), 0);
+	link = aml_path_join(task, "public/extra.csv");
+	ck_assert_int_eq(symlink("../private/answers.csv", link), 0);
+	ck_assert_msg(aml_run(cfg, task, &res, err, sizeof err) == AML_OK, "%s", err);
+	staged = aml_path_join(res.run_dir, "input/extra.csv");
+	ck_assert_msg(!aml_is_file(staged), "the private answers were staged as %s", staged);
+	free(staged);
+	staged = aml_path_join(res.run_dir, "input/train.csv");
+	ck_assert(aml_is_file(staged));
+	free(staged);
+	free(link);
+	free(task);
+	aml_run_result_free(&res);
+	aml_config_free(cfg);
+}
+END_TEST
+
 /* A run whose provider answers `answer`: every node gets `status`. */
 static void
 run_with_answer(const char *answer, const char *status, const char *reason_part,
@@ -291,6 +318,7 @@ main(void)
 	tcase_set_timeout(tc, 600);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_offline_run);
+	tcase_add_test(tc, test_private_link_not_staged);
 	tcase_add_test(tc, test_answer_without_code);
 	tcase_add_test(tc, test_script_crashes);
 	tcase_add_test(tc, test_script_hangs);
