@@ -191,6 +191,26 @@ draft_model(int seq, const char *const *sibs, size_t n)
 	return model;
 }
 
+/* The draft request that gets family want on the current task: drafts in
+ * turn, each shown the earlier ones as siblings, until want comes up
+ * (transferred).  Fails the test when no draft uses it. */
+static char *
+family_request(const char *want)
+{
+	static char models[16][128];
+	const char *sibs[16];
+	size_t i;
+
+	for (i = 0; i < 16; i++) {
+		snprintf(models[i], sizeof models[i], "%s", draft_model((int)i, sibs, i));
+		if (strcmp(models[i], want) == 0)
+			return draft_request((int)i, sibs, i);
+		sibs[i] = models[i];
+	}
+	ck_abort_msg("no draft uses %s", want);
+	return NULL;
+}
+
 /* ------------------------------------------------------------------ */
 /* Small generated tasks.                                              */
 
@@ -423,24 +443,14 @@ check_submission(const char *dir, const gen_task *g)
 	free(sample);
 }
 
-/* Draft for output kind _i (steered to a model by its siblings), run the
- * script, check its output and submission. */
-static const struct {
-	const char *siblings[4];
-	size_t n;
-	const char *expect; /* the model the siblings leave first */
-} runs[] = {
-	/* label: the first pick, gradient boosting */
-	{{NULL}, 0, "tabular.hist_gradient_boosting"},
-	/* proba: XGBoost when importable, else extra trees */
-	{{"tabular.hist_gradient_boosting", "tabular.random_forest"}, 2, NULL},
-	/* class_proba: a random forest, with seed averaging */
-	{{"tabular.hist_gradient_boosting"}, 1, "tabular.random_forest"},
-	/* value: ridge regression, once the tree families are taken */
-	{{"tabular.hist_gradient_boosting", "tabular.random_forest", "tabular.xgboost",
-	  "tabular.extra_trees"}, 4, "tabular.ridge"},
-	/* two values: gradient boosting through MultiOutputRegressor */
-	{{NULL}, 0, "tabular.hist_gradient_boosting"},
+/* Draft for output kind _i (steered to a model family by its siblings),
+ * run the script, check its output and submission. */
+static const char *const runs[] = {
+	"tabular.hist_gradient_boosting",  /* label: the first pick */
+	NULL,                              /* proba: XGBoost, else extra trees */
+	"tabular.random_forest",           /* class_proba: with seed averaging */
+	"tabular.ridge",                   /* value */
+	"tabular.hist_gradient_boosting",  /* two values: MultiOutputRegressor */
 };
 
 START_TEST(test_drafts_run)
@@ -456,15 +466,12 @@ START_TEST(test_drafts_run)
 
 	write_task(dir, _i, &g);
 	set_task(&g.t);
-	req = draft_request((int)runs[_i].n, runs[_i].siblings, runs[_i].n);
+	req = family_request(runs[_i] ? runs[_i]
+			     : have_xgboost ? "tabular.xgboost" : "tabular.extra_trees");
 	ck_assert_msg(ask(req, &text, err) == AML_OK, "%s", err);
 	code = script_of(text);
 	r = recipe_of(code);
 	model = recipe_model(r);
-	if (runs[_i].expect)
-		ck_assert_str_eq(model, runs[_i].expect);
-	else if (_i == 1)
-		ck_assert_str_eq(model, have_xgboost ? "tabular.xgboost" : "tabular.extra_trees");
 	path = aml_path_join(dir, "solution.py");
 	ck_assert_int_eq(aml_write_file(path, code, strlen(code), err, sizeof err), AML_OK);
 	snprintf(cmd, sizeof cmd, "cd '%s' && '%s' solution.py > out.txt 2>&1", dir, python());
@@ -542,7 +549,9 @@ START_TEST(test_answer_shape)
 }
 END_TEST
 
-/* Successive drafts differ by model until the families run out. */
+/* Successive drafts differ by model until the families run out, and take
+ * one kind of model after another: the second draft is the linear one
+ * (only), not a second tree ensemble. */
 static void
 check_diversity(int kind, const char *only, const char *never)
 {
@@ -565,6 +574,10 @@ check_diversity(int kind, const char *only, const char *never)
 		ck_assert_str_ne(models[i], never);
 	}
 	ck_assert_msg(seen_only, "no draft used %s", only);
+	ck_assert_str_eq(models[1], only);
+	for (i = 2; i < 5; i++) /* kernel, network, neighbours before more trees */
+		ck_assert_msg(strstr("tabular.random_forest tabular.xgboost tabular.extra_trees",
+				     models[i]) == NULL, "draft %zu is %s", i, models[i]);
 	/* all tried: round-robin by seq */
 	ck_assert_str_eq(draft_model((int)n_models, sibs, n_models), models[0]);
 	ck_assert_str_eq(draft_model((int)n_models + 1, sibs, n_models), models[1]);
@@ -587,14 +600,13 @@ END_TEST
 
 START_TEST(test_stochastic_models_average_seeds)
 {
-	const char *sibs[] = {"tabular.hist_gradient_boosting"};
 	char err[AML_ERRLEN] = "", *dir = aml_test_tmpdir(), *req, *text, *code;
 	json_object *r, *strat;
 	gen_task g;
 
 	write_task(dir, 3, &g);
 	set_task(&g.t);
-	req = draft_request(1, sibs, 1);
+	req = family_request("tabular.random_forest");
 	ck_assert_msg(ask(req, &text, err) == AML_OK, "%s", err);
 	code = script_of(text);
 	r = recipe_of(code);
@@ -858,13 +870,17 @@ param_of(json_object *r, const char *key)
 	return json_object_get_double(v);
 }
 
-/* A random forest draft (the second family) on task kind. */
+/* A random forest draft on the current task. */
 static char *
 rf_draft(void)
 {
-	static const char *const first[] = {"tabular.hist_gradient_boosting"};
+	char err[AML_ERRLEN] = "", *req = family_request("tabular.random_forest"), *text, *code;
 
-	return draft_code(1, first, 1);
+	ck_assert_msg(ask(req, &text, err) == AML_OK, "%s", err);
+	code = script_of(text);
+	free(text);
+	free(req);
+	return code;
 }
 
 START_TEST(test_improve_one_change)
@@ -1271,20 +1287,24 @@ START_TEST(test_debug_failures)
 END_TEST
 
 /* Drafts still running (seq above the siblings shown) took the first
- * families: the next one is drafted. */
+ * families in draft order: the next one is drafted. */
 START_TEST(test_draft_skips_running_siblings)
 {
-	const char *sibs[] = {"tabular.hist_gradient_boosting"};
+	const char *sibs[3];
+	char models[3][128];
 	char *dir = aml_test_tmpdir();
 	gen_task g;
+	size_t i;
 
 	write_task(dir, 1, &g);
 	set_task(&g.t);
-	ck_assert_str_eq(draft_model(1, NULL, 0), "tabular.random_forest");
-	ck_assert_str_eq(draft_model(2, NULL, 0),
-			 have_xgboost ? "tabular.xgboost" : "tabular.extra_trees");
-	ck_assert_str_eq(draft_model(2, sibs, 1),
-			 have_xgboost ? "tabular.xgboost" : "tabular.extra_trees");
+	for (i = 0; i < 3; i++) {
+		snprintf(models[i], sizeof models[i], "%s", draft_model((int)i, sibs, i));
+		sibs[i] = models[i];
+	}
+	ck_assert_str_eq(draft_model(1, NULL, 0), models[1]);
+	ck_assert_str_eq(draft_model(2, NULL, 0), models[2]);
+	ck_assert_str_eq(draft_model(2, sibs, 1), models[2]);
 	set_task(NULL);
 	aml_test_rmtree(dir);
 	free(dir);

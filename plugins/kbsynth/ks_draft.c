@@ -2,8 +2,9 @@
  * ks_draft.c — kbsynth's answer to the draft operator: a new solution
  * from the task alone.
  *
- * It takes the strongest applicable model family that no sibling (earlier
- * draft) used yet, else the families in turn by seq; every applicable
+ * It takes the first applicable model family in draft order (the best of
+ * each kind of model, then the second best of each, ...) that no sibling
+ * (earlier draft) used yet, else the families in turn by seq; every applicable
  * data entry; the strategy entries tagged "when:<tag>" for a tag of the
  * model (e.g. seed averaging for stochastic models); the skeleton with
  * the provider's folds, and a hold-out split above holdout_rows rows.
@@ -15,18 +16,57 @@
 
 #include "ks.h"
 
-/* The first family no sibling used, else round-robin by seq.  Siblings
- * still running are not in the request (seq counts them, the siblings
- * array does not): as many unused families as there are such drafts are
- * skipped, since they took them. */
+/* A model entry's kind of model: its first tag ("trees", "linear",
+ * "kernel", "neural network", "neighbours"), "" when it has none. */
+static const char *
+model_kind(const ks_entry *e)
+{
+	json_object *tags = ks_obj_get(e->j, "tags");
+
+	if (tags && json_object_is_type(tags, json_type_array)
+	    && json_object_array_length(tags) > 0)
+		return json_object_get_string(json_object_array_get_idx(tags, 0));
+	return "";
+}
+
+/* The order drafts take model families in: the best family of each kind
+ * (kinds by their best family's priority), then the second best of each,
+ * and so on.  Five drafts thus try trees, a linear model, a kernel
+ * machine, a network and neighbours before a second tree ensemble: a
+ * search seeded only with tree ensembles never finds out that a task is
+ * linear.  order[] gets indexes into models (best first within a kind,
+ * as the list is). */
+static void
+draft_order(const ks_list *models, size_t *order)
+{
+	size_t rank[KS_MAX_ENTRIES], i, j, n = 0, round;
+
+	for (i = 0; i < models->n; i++) {
+		rank[i] = 0; /* how many of the same kind come before it */
+		for (j = 0; j < i; j++)
+			if (strcmp(model_kind(&models->v[j]), model_kind(&models->v[i])) == 0)
+				rank[i]++;
+	}
+	for (round = 0; n < models->n; round++)
+		for (i = 0; i < models->n; i++)
+			if (rank[i] == round)
+				order[n++] = i;
+}
+
+/* The first family in draft order that no sibling used, else the order
+ * in turn by seq.  Siblings still running are not in the request (seq
+ * counts them, the siblings array does not): as many unused families as
+ * there are such drafts are skipped, since they took them. */
 static const ks_entry *
 choose_model(const ks_req *r, const char **why)
 {
 	const ks_list *models = &r->kb->model;
 	json_object *sibs;
 	char used[KS_MAX_ENTRIES] = {0};
+	size_t order[KS_MAX_ENTRIES];
 	size_t i, n_sibs = 0, n_used = 0, pending, skip;
 
+	draft_order(models, order);
 	sibs = ks_req_array(r, "siblings", &n_sibs);
 	for (i = 0; i < n_sibs; i++) {
 		json_object *sib = json_object_array_get_idx(sibs, i);
@@ -56,18 +96,18 @@ choose_model(const ks_req *r, const char **why)
 	if (n_used < models->n) {
 		skip = pending % (models->n - n_used);
 		for (i = 0; i < models->n; i++) {
-			if (used[i] || skip-- > 0)
+			if (used[order[i]] || skip-- > 0)
 				continue;
-			*why = pending ? "the next applicable model family, as earlier drafts "
-				"still running took the stronger ones"
-				: n_used ? "the strongest applicable model family no sibling "
-				"has tried yet"
+			*why = pending ? "the next model family in draft order, as earlier "
+				"drafts still running took the ones before it"
+				: n_used ? "the first family in draft order (one kind of "
+				"model after another) no sibling has tried yet"
 				: "the strongest applicable model family for this task";
-			return &models->v[i];
+			return &models->v[order[i]];
 		}
 	}
 	*why = "every applicable model family was tried, so the next one in turn";
-	return &models->v[(size_t)(r->seq < 0 ? 0 : r->seq) % models->n];
+	return &models->v[order[(size_t)(r->seq < 0 ? 0 : r->seq) % models->n]];
 }
 
 /* Whether a strategy entry goes with the model: one of its "when:<tag>"
