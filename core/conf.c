@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "conf.h"
 #include "util.h"
@@ -25,7 +26,8 @@ struct aml_config {
 };
 
 /* Sections whose keys are plugin parameters, validated by the plugins. */
-static const char *const plugin_sections[] = {"provider.", "executor.", "operators.", "kb."};
+static const char *const plugin_sections[] = {"provider.", "feedback.", "executor.",
+					       "operators.", "kb."};
 
 static int
 item_cmp(const void *a, const void *b)
@@ -54,13 +56,15 @@ is_plugin_key(const char *key)
 	return 0;
 }
 
-/* A selector section: 'provider', 'executor' or 'operators.<op>'. */
+/* A selector section: 'provider', 'feedback', 'executor' or
+ * 'operators.<op>'. */
 static int
 is_selector(const char *path)
 {
 	const char *p;
 
-	if (strcmp(path, "provider") == 0 || strcmp(path, "executor") == 0)
+	if (strcmp(path, "provider") == 0 || strcmp(path, "feedback") == 0
+	    || strcmp(path, "executor") == 0)
 		return 1;
 	if (strncmp(path, "operators.", 10) != 0)
 		return 0;
@@ -371,6 +375,35 @@ aml_config_key_at(const aml_config *c, size_t i)
 	return i < c->n ? c->items[i].key : NULL;
 }
 
+int
+aml_config_is_secret(const char *key)
+{
+	static const char *const words[] = {"key", "secret", "password", "passwd",
+					    "token", "auth", "credential"};
+	const char *last = strrchr(key, '.');
+	char word[64];
+	size_t i, n;
+
+	last = last ? last + 1 : key;
+	/* each '_'-separated word of the last part: "api_key" is a secret,
+	 * "max_tokens" and "api_key_env" (the name of a variable) are not */
+	if (strstr(last, "_env") && strcmp(strstr(last, "_env"), "_env") == 0)
+		return 0;
+	while (*last) {
+		n = strcspn(last, "_-");
+		if (n < sizeof word) {
+			memcpy(word, last, n);
+			word[n] = '\0';
+			for (i = 0; i < AML_ARRAY_LEN(words); i++)
+				if (strcasecmp(word, words[i]) == 0)
+					return 1;
+		}
+		last += n;
+		last += strspn(last, "_-");
+	}
+	return 0;
+}
+
 void
 aml_config_dump(const aml_config *c, FILE *f, int with_sources)
 {
@@ -378,7 +411,11 @@ aml_config_dump(const aml_config *c, FILE *f, int with_sources)
 
 	for (i = 0; i < c->n; i++) {
 		const char *v = c->items[i].value;
-		int quote = v[0] == '\0' || strpbrk(v, ":#'\"{}[],&*!|>%@`") != NULL
+		int quote;
+
+		if (v[0] && aml_config_is_secret(c->items[i].key))
+			v = "<redacted>"; /* run directories and logs never hold keys */
+		quote = v[0] == '\0' || strpbrk(v, ":#'\"{}[],&*!|>%@`") != NULL
 			|| v[0] == ' ' || v[strlen(v) - 1] == ' ';
 
 		fprintf(f, "%s: ", c->items[i].key);

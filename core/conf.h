@@ -50,8 +50,13 @@ int aml_config_bool(const aml_config *c, const char *key, int *out,
 /* Iterate keys in sorted order: i from 0 while it returns non-NULL. */
 const char *aml_config_key_at(const aml_config *c, size_t i);
 
+/* Whether key holds a secret (its last part has a word "key", "token",
+ * "secret", "password", "auth"... as in "provider.api_key"; not
+ * "max_tokens", not "*_env", which names a variable). */
+int aml_config_is_secret(const char *key);
+
 /* Write the effective configuration as YAML-compatible "key: value  #
- * source" lines. */
+ * source" lines; secrets are written as <redacted>. */
 void aml_config_dump(const aml_config *c, FILE *f, int with_sources);
 
 #endif

@@ -17,13 +17,6 @@ aml_context_init(aml_context *ctx, const aml_config *cfg)
 {
 	memset(ctx, 0, sizeof *ctx);
 	ctx->cfg = cfg;
-	pthread_mutex_init(&ctx->lock, NULL);
-}
-
-void
-aml_context_destroy(aml_context *ctx)
-{
-	pthread_mutex_destroy(&ctx->lock);
 }
 
 static void
@@ -40,21 +33,31 @@ const char *
 aml_host_param(const aml_plugin *p, const aml_config *cfg, const char *key)
 {
 	const aml_param_spec *spec = aml_manifest_param(p->manifest, key);
-	const char *v = NULL;
-	aml_sb k = {0};
+	const char *section, *v = NULL;
+	aml_sb plugin_key = {0}, slot_key = {0};
 
 	if (spec == NULL)
 		return NULL;
 	if (cfg) {
-		aml_sb_printf(&k, "%s.%s.%s", aml_kind_section(p->manifest->kind),
-			      p->manifest->name, key);
-		v = k.s ? aml_config_get(cfg, k.s) : NULL;
-		if (v == NULL) {
-			k.len = 0;
-			aml_sb_printf(&k, "%s.%s", p->slot, key);
-			v = k.s ? aml_config_get(cfg, k.s) : NULL;
+		section = aml_kind_section(p->manifest->kind);
+		aml_sb_printf(&plugin_key, "%s.%s.%s", section, p->manifest->name, key);
+		aml_sb_printf(&slot_key, "%s.%s", p->slot, key);
+		if (plugin_key.oom || slot_key.oom) {
+			v = NULL;
+		} else if (strcmp(p->slot, section) == 0) {
+			/* "provider.openai.model" is more specific than "provider.model" */
+			v = aml_config_get(cfg, plugin_key.s);
+			if (v == NULL)
+				v = aml_config_get(cfg, slot_key.s);
+		} else {
+			/* a slot of its own ("feedback.model") beats what the
+			 * plugin's section says for every slot it fills */
+			v = aml_config_get(cfg, slot_key.s);
+			if (v == NULL)
+				v = aml_config_get(cfg, plugin_key.s);
 		}
-		aml_sb_free(&k);
+		aml_sb_free(&plugin_key);
+		aml_sb_free(&slot_key);
 	}
 	return v ? v : spec->dflt;
 }
@@ -134,36 +137,13 @@ h_llm(aml_plugin *self, const aml_llm_request *req, aml_llm_response *resp,
       char *err, size_t errlen)
 {
 	aml_context *ctx = self->ctx;
-	const aml_provider_ops *ops;
-	int rc;
 
-	memset(resp, 0, sizeof *resp);
-	if (ctx == NULL || ctx->provider == NULL) {
+	if (ctx == NULL || ctx->llm == NULL) {
+		memset(resp, 0, sizeof *resp);
 		aml_seterr(err, errlen, "no LLM provider is configured for this run");
 		return AML_EUNSUPPORTED;
 	}
-	ops = aml_plugin_provider(ctx->provider);
-	rc = ops->complete(ctx->provider->state, req, resp, err, errlen);
-	if (rc == AML_OK && resp->text == NULL) {
-		aml_seterr(err, errlen, "provider '%s' returned no text",
-			   ctx->provider->manifest->name);
-		rc = AML_EPROTO;
-	}
-	pthread_mutex_lock(&ctx->lock);
-	ctx->stats.calls++;
-	ctx->stats.tokens_in += resp->tokens_in;
-	ctx->stats.tokens_out += resp->tokens_out;
-	if (rc != AML_OK)
-		ctx->stats.failures++;
-	pthread_mutex_unlock(&ctx->lock);
-	if (rc != AML_OK) {
-		free(resp->text);
-		free(resp->model);
-		resp->text = resp->model = NULL;
-		if (rc > 0)
-			rc = AML_EPLUGIN;
-	}
-	return rc;
+	return aml_llm_call(ctx->llm, req, resp, err, errlen);
 }
 
 static int

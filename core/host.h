@@ -13,37 +13,30 @@
 #include <automlgen/plugin.h>
 
 #include "conf.h"
+#include "llm.h"
 #include "loader.h"
 
 struct aml_kb;
-
-/* Run-wide LLM accounting, updated by every provider call. */
-typedef struct aml_llm_stats {
-	uint64_t calls;
-	uint64_t failures;
-	uint64_t tokens_in;
-	uint64_t tokens_out;
-} aml_llm_stats;
 
 typedef struct aml_context {
 	const aml_config *cfg;       /* borrowed */
 	const aml_task *task;        /* borrowed; NULL outside a run */
 	const struct aml_kb *kb;     /* borrowed; NULL when the KB is off */
-	aml_plugin *provider;        /* the "code" role's provider */
-	pthread_mutex_t lock;        /* guards stats */
-	aml_llm_stats stats;
+	aml_llm *llm;                /* borrowed; the providers, NULL: none */
 } aml_context;
 
-/* Zero a context and initialise its lock. */
+/* Zero a context. */
 void aml_context_init(aml_context *ctx, const aml_config *cfg);
-void aml_context_destroy(aml_context *ctx);
 
 /* The host function table (static, valid forever). */
 const aml_host *aml_host_table(void);
 
-/* Resolve a plugin parameter as host->param() does: config
- * "<section>.<name>.<key>", then "<slot>.<key>", then the manifest
- * default.  NULL for undeclared parameters.  Borrowed. */
+/* Resolve a plugin parameter as host->param() does, then the manifest
+ * default.  In the kind's own slot ("provider") config
+ * "<section>.<name>.<key>" wins over "<slot>.<key>"
+ * ("provider.openai.model" over "provider.model"); in another slot
+ * ("feedback") the slot's key wins ("feedback.model" over
+ * "provider.openai.model").  NULL for undeclared parameters.  Borrowed. */
 const char *aml_host_param(const aml_plugin *p, const aml_config *cfg, const char *key);
 
 /* Refuse config keys aimed at this plugin that it does not declare,

@@ -9,6 +9,7 @@ core_libamlcore_la_SOURCES = \
 	core/registry.c core/registry.h \
 	core/loader.c core/loader.h \
 	core/host.c core/host.h \
+	core/llm.c core/llm.h \
 	core/graph.c core/graph.h \
 	core/rundir.c core/rundir.h \
 	core/evaluate.c core/evaluate.h \

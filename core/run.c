@@ -33,7 +33,10 @@ typedef struct run_state {
 	aml_task_info *task;
 	aml_registry *reg;
 	aml_context ctx;
-	aml_plugin *provider;
+	aml_llm llm;
+	int llm_ready;
+	aml_plugin *provider;        /* the code role's */
+	aml_plugin *feedback;        /* the feedback role's; NULL: the code one */
 	aml_plugin *executor;
 	aml_search_op ops[MAX_OPS];
 	size_t n_ops;
@@ -143,6 +146,16 @@ load_kb(run_state *st, const char *python, char *err, size_t errlen)
 	return AML_OK;
 }
 
+static void
+llm_stats_json(json_object *o, const aml_llm_role_stats *t)
+{
+	json_object_object_add(o, "calls", json_object_new_int64((int64_t)t->calls));
+	json_object_object_add(o, "failures", json_object_new_int64((int64_t)t->failures));
+	json_object_object_add(o, "tokens_in", json_object_new_int64((int64_t)t->tokens_in));
+	json_object_object_add(o, "tokens_out", json_object_new_int64((int64_t)t->tokens_out));
+	json_object_object_add(o, "cost", json_object_new_double(t->cost));
+}
+
 static int
 write_summary(run_state *st, aml_run_result *res, const char *chosen_why)
 {
@@ -194,6 +207,8 @@ write_summary(run_state *st, aml_run_result *res, const char *chosen_why)
 				       n->has_score ? json_object_new_double(n->score) : NULL);
 		json_object_object_add(j, "reason", json_object_new_string(n->reason));
 		json_object_object_add(j, "exec_seconds", json_object_new_double(n->exec_seconds));
+		json_object_object_add(j, "tokens_in", json_object_new_int64((int64_t)n->tokens_in));
+		json_object_object_add(j, "tokens_out", json_object_new_int64((int64_t)n->tokens_out));
 		json_object_array_add(nodes, j);
 	}
 	for (i = 0; i < 5; i++)
@@ -232,11 +247,28 @@ write_summary(run_state *st, aml_run_result *res, const char *chosen_why)
 	}
 	json_object_object_add(o, "nodes_total", json_object_new_int((int)g->n));
 	json_object_object_add(o, "nodes_by_status", counts);
-	json_object_object_add(llm, "calls", json_object_new_int64((int64_t)st->ctx.stats.calls));
-	json_object_object_add(llm, "failures", json_object_new_int64((int64_t)st->ctx.stats.failures));
-	json_object_object_add(llm, "tokens_in", json_object_new_int64((int64_t)st->ctx.stats.tokens_in));
-	json_object_object_add(llm, "tokens_out", json_object_new_int64((int64_t)st->ctx.stats.tokens_out));
-	json_object_object_add(llm, "cost", json_object_new_double(aml_search_cost(&st->search)));
+	{
+		aml_llm_role_stats ls;
+		json_object *roles = json_object_new_object();
+		int r;
+
+		aml_llm_totals(&st->llm, &ls);
+		llm_stats_json(llm, &ls);
+		for (r = 0; r < AML_N_ROLES; r++) {
+			json_object *one = json_object_new_object();
+
+			aml_llm_role(&st->llm, r, &ls);
+			json_object_object_add(one, "provider", json_object_new_string(
+				(r == AML_ROLE_FEEDBACK && st->feedback ? st->feedback
+				 : st->provider)->manifest->name));
+			llm_stats_json(one, &ls);
+			json_object_object_add(roles, r == AML_ROLE_CODE ? "code" : "feedback", one);
+		}
+		json_object_object_add(llm, "roles", roles);
+		if (st->llm.cassette_path)
+			json_object_object_add(llm, "cassette",
+					       json_object_new_string(st->llm.cassette_path));
+	}
 	json_object_object_add(o, "llm", llm);
 	json_object_object_add(o, "provider", json_object_new_string(st->provider->manifest->name));
 	json_object_object_add(o, "executor", json_object_new_string(st->executor->manifest->name));
@@ -291,9 +323,11 @@ run_cleanup(run_state *st)
 		free(st->ops[i].name);
 	}
 	aml_plugin_close(st->executor);
+	aml_plugin_close(st->feedback);
 	aml_plugin_close(st->provider);
+	if (st->llm_ready)
+		aml_llm_destroy(&st->llm);
 	aml_kb_free(st->kb);
-	aml_context_destroy(&st->ctx);
 	aml_registry_free(st->reg);
 	aml_task_free(st->task);
 	aml_rundir_destroy(&st->rd);
@@ -306,7 +340,7 @@ aml_run(const aml_config *cfg, const char *task_dir, aml_run_result *res,
 {
 	run_state st;
 	const char *const *need;
-	const char *policy, *python;
+	const char *policy, *python, *feedback;
 	char *cfgtext = NULL, *logpath;
 	int rc;
 
@@ -332,9 +366,21 @@ aml_run(const aml_config *cfg, const char *task_dir, aml_run_result *res,
 	if (rc != AML_OK)
 		goto out;
 
+	if ((rc = aml_llm_init(&st.llm, cfg, err, errlen)) != AML_OK) {
+		aml_llm_destroy(&st.llm);
+		goto out;
+	}
+	st.llm_ready = 1;
+	st.ctx.llm = &st.llm;
 	if ((rc = open_slot(&st, AML_KIND_PROVIDER, "provider", &st.provider, err, errlen)))
 		goto out;
-	st.ctx.provider = st.provider;
+	st.llm.provider[AML_ROLE_CODE] = st.provider;
+	feedback = aml_config_get(cfg, "feedback");
+	if (feedback && feedback[0]) {
+		if ((rc = open_slot(&st, AML_KIND_PROVIDER, "feedback", &st.feedback, err, errlen)))
+			goto out;
+		st.llm.provider[AML_ROLE_FEEDBACK] = st.feedback;
+	}
 	if ((rc = open_slot(&st, AML_KIND_EXECUTOR, "executor", &st.executor, err, errlen)))
 		goto out;
 	for (; need[st.n_ops] && st.n_ops < MAX_OPS; st.n_ops++) {

@@ -54,8 +54,6 @@ aml_search_init(aml_search *s, const aml_config *cfg, aml_context *ctx,
 	    || (rc = aml_config_long(cfg, "search.workers", &s->workers, err, errlen))
 	    || (rc = aml_config_double(cfg, "search.max_tokens", &s->max_tokens, err, errlen))
 	    || (rc = aml_config_double(cfg, "search.max_cost", &s->max_cost, err, errlen))
-	    || (rc = aml_config_double(cfg, "pricing.input_per_mtok", &s->price_in, err, errlen))
-	    || (rc = aml_config_double(cfg, "pricing.output_per_mtok", &s->price_out, err, errlen))
 	    || (rc = aml_config_double(cfg, "exec.timeout_s", &s->exec_timeout_s, err, errlen))
 	    || (rc = aml_config_long(cfg, "exec.output_cap", &cap, err, errlen))
 	    || (rc = aml_config_long(cfg, "run.seed", &seed, err, errlen)))
@@ -105,8 +103,12 @@ aml_search_destroy(aml_search *s)
 double
 aml_search_cost(const aml_search *s)
 {
-	return ((double)s->ctx->stats.tokens_in * s->price_in
-		+ (double)s->ctx->stats.tokens_out * s->price_out) / 1e6;
+	aml_llm_role_stats t;
+
+	if (s->ctx->llm == NULL)
+		return 0;
+	aml_llm_totals(s->ctx->llm, &t);
+	return t.cost;
 }
 
 static aml_plugin *
@@ -125,12 +127,14 @@ find_op(const aml_search *s, const char *name)
 static double
 budget_frac(aml_search *s)
 {
-	double elapsed = aml_now() - s->t0, f, tokens, cost;
+	double elapsed = aml_now() - s->t0, f, tokens = 0, cost = 0;
+	aml_llm_role_stats t;
 
-	pthread_mutex_lock(&s->ctx->lock);
-	tokens = (double)(s->ctx->stats.tokens_in + s->ctx->stats.tokens_out);
-	cost = aml_search_cost(s);
-	pthread_mutex_unlock(&s->ctx->lock);
+	if (s->ctx->llm) {
+		aml_llm_totals(s->ctx->llm, &t);
+		tokens = (double)(t.tokens_in + t.tokens_out);
+		cost = t.cost;
+	}
 	f = (double)s->graph.n / (double)s->max_nodes;
 	if (elapsed / s->time_limit_s > f)
 		f = elapsed / s->time_limit_s;

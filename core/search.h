@@ -57,8 +57,6 @@ typedef struct aml_search {
 	long max_nodes;
 	double max_tokens;       /* 0: no limit */
 	double max_cost;         /* 0: no limit */
-	double price_in;         /* per million input tokens */
-	double price_out;
 	double exec_timeout_s;
 	size_t output_cap;
 	uint64_t seed;
@@ -83,7 +81,7 @@ const char *const *aml_search_policy_ops(const char *policy);
 /* Run the configured policy to its end with search.workers threads. */
 int aml_search_run(aml_search *s, char *err, size_t errlen);
 
-/* Money spent so far by the token counts and the price table. */
+/* Money spent so far by the token counts and the price table (llm.h). */
 double aml_search_cost(const aml_search *s);
 
 #endif

@@ -2,3 +2,4 @@
 include plugins/local/local.mk
 include plugins/kbsynth/local.mk
 include plugins/synthetic/local.mk
+include plugins/replay/local.mk

@@ -201,6 +201,36 @@ START_TEST(test_dump_roundtrip)
 }
 END_TEST
 
+/* Secrets never leave the config table: the dump (config.yaml of a run
+ * directory, 'automlgen config') shows them redacted. */
+START_TEST(test_secrets_redacted)
+{
+	static const char *const secret[] = {"provider.api_key", "provider.openai.api_key",
+					     "feedback.auth_token", "executor.x.password", "provider.key"};
+	static const char *const plain[] = {"search.max_tokens", "provider.api_key_env",
+					    "pricing.input_per_mtok", "provider.keyword", "run.name"};
+	aml_config *c = fresh();
+	char err[AML_ERRLEN] = "", *buf = NULL;
+	size_t len = 0, i;
+	FILE *f;
+
+	for (i = 0; i < AML_ARRAY_LEN(secret); i++)
+		ck_assert_msg(aml_config_is_secret(secret[i]), "%s", secret[i]);
+	for (i = 0; i < AML_ARRAY_LEN(plain); i++)
+		ck_assert_msg(!aml_config_is_secret(plain[i]), "%s", plain[i]);
+	ck_assert_int_eq(aml_config_set_arg(c, "provider.api_key=sk-live-123", err, sizeof err), AML_OK);
+	ck_assert_int_eq(aml_config_set_arg(c, "feedback.api_key=", err, sizeof err), AML_OK);
+	f = open_memstream(&buf, &len);
+	aml_config_dump(c, f, 1);
+	fclose(f);
+	ck_assert_ptr_null(strstr(buf, "sk-live-123"));
+	ck_assert_msg(strstr(buf, "provider.api_key: \"<redacted>\"  # -o") != NULL, "%s", buf);
+	ck_assert_msg(strstr(buf, "feedback.api_key: \"\"") != NULL, "%s", buf);
+	free(buf);
+	aml_config_free(c);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -216,6 +246,7 @@ main(void)
 	tcase_add_loop_test(tc, test_bad_files, 0, (int)AML_ARRAY_LEN(bad_files));
 	tcase_add_test(tc, test_typed);
 	tcase_add_test(tc, test_dump_roundtrip);
+	tcase_add_test(tc, test_secrets_redacted);
 	suite_add_tcase(s, tc);
 	return aml_test_main(s);
 }

@@ -82,7 +82,6 @@ START_TEST(test_good_loads_and_answers)
 	free(resp.text);
 	ck_assert_ptr_null(aml_plugin_executor(p));
 	aml_plugin_close(p);
-	aml_context_destroy(&ctx);
 	aml_config_free(cfg);
 	aml_registry_free(r);
 }
@@ -162,7 +161,6 @@ START_TEST(test_init_failure)
 	ck_assert_int_eq(aml_plugin_init(p, &ctx, err, sizeof err), AML_EINVAL);
 	ck_assert_str_eq(err, "plugin 'tp-initfail': init failed: the answer parameter is required");
 	aml_plugin_close(p);
-	aml_context_destroy(&ctx);
 	aml_registry_free(r);
 }
 END_TEST

@@ -167,12 +167,10 @@ START_TEST(test_policies_shapes)
 }
 END_TEST
 
-/* One worker and a fixed seed: the same nodes, in the same order. */
-START_TEST(test_determinism)
+/* Two runs made the same nodes, in the same order. */
+static void
+assert_same_nodes(json_object *a, json_object *b)
 {
-	const char *kv[] = {"search.policy=mcgs", "search.workers=1", "search.max_nodes=40",
-			    "run.seed=7", NULL};
-	json_object *a = run(kv, 1), *b = run(kv, 1);
 	json_object *na = get(a, "nodes"), *nb = get(b, "nodes");
 	size_t i;
 
@@ -188,8 +186,80 @@ START_TEST(test_determinism)
 		ck_assert_str_eq(json_object_get_string(get(x, "score")) ? json_object_get_string(get(x, "score")) : "-",
 				 json_object_get_string(get(y, "score")) ? json_object_get_string(get(y, "score")) : "-");
 	}
+}
+
+/* One worker and a fixed seed: the same nodes, in the same order. */
+START_TEST(test_determinism)
+{
+	const char *kv[] = {"search.policy=mcgs", "search.workers=1", "search.max_nodes=40",
+			    "run.seed=7", NULL};
+	json_object *a = run(kv, 1), *b = run(kv, 1);
+
+	assert_same_nodes(a, b);
 	json_object_put(a);
 	json_object_put(b);
+}
+END_TEST
+
+/* A recorded run replayed from its cassette makes the same graph with the
+ * same LLM accounting; a cassette that runs out turns the rest of the
+ * nodes into counted operator failures, and the run still ends well. */
+START_TEST(test_record_replay)
+{
+	char cas[4200], rec[4300], play[4300], cut[4300], *text, *p, err[AML_ERRLEN] = "";
+	const char *kv_rec[] = {"search.policy=mcgs", "search.workers=1", "search.max_nodes=30",
+				"run.seed=7", rec, NULL};
+	const char *kv_play[] = {"search.policy=mcgs", "search.workers=1", "search.max_nodes=30",
+				 "run.seed=7", "provider=replay", play, NULL};
+	const char *kv_cut[] = {"search.policy=mcgs", "search.workers=1", "search.max_nodes=30",
+				"run.seed=7", "provider=replay", cut, NULL};
+	json_object *a, *b, *c, *la, *lb, *nodes;
+	size_t len, i, lines = 0, failed = 0;
+
+	snprintf(cas, sizeof cas, "%s/cassette.jsonl", tmpdir);
+	snprintf(rec, sizeof rec, "llm.record=%s", cas);
+	snprintf(play, sizeof play, "provider.cassette=%s", cas);
+	a = run(kv_rec, 1);
+	b = run(kv_play, 1);
+	assert_same_nodes(a, b);
+	la = get(a, "llm");
+	lb = get(b, "llm");
+	ck_assert_str_eq(json_object_get_string(get(b, "provider")), "replay");
+	ck_assert_int_eq(json_object_get_int(get(la, "calls")), json_object_get_int(get(lb, "calls")));
+	ck_assert_int_eq(json_object_get_int(get(la, "tokens_in")), json_object_get_int(get(lb, "tokens_in")));
+	ck_assert_int_eq(json_object_get_int(get(lb, "failures")), 0);
+	ck_assert_str_eq(json_object_get_string(get(la, "cassette")), cas);
+	/* one line per call */
+	ck_assert_msg(aml_read_file(cas, 64 << 20, &text, &len, err, sizeof err) == AML_OK, "%s", err);
+	for (p = text; (p = strchr(p, '\n')) != NULL; p++)
+		lines++;
+	ck_assert_int_eq((int)lines, json_object_get_int(get(la, "calls")));
+
+	/* the first 5 answers only */
+	for (p = text, i = 0; i < 5; i++)
+		p = strchr(p, '\n') + 1;
+	snprintf(cut, sizeof cut, "%s/cut.jsonl", tmpdir);
+	ck_assert_int_eq(aml_write_file(cut, text, (size_t)(p - text), err, sizeof err), AML_OK);
+	snprintf(cut, sizeof cut, "provider.cassette=%s/cut.jsonl", tmpdir);
+	c = run(kv_cut, 1);
+	check_graph(c, 30);
+	nodes = get(c, "nodes");
+	for (i = 0; i < json_object_array_length(nodes); i++) {
+		json_object *x = json_object_array_get_idx(nodes, i);
+
+		if (strcmp(json_object_get_string(get(x, "status")), "operator_failed") == 0) {
+			failed++;
+			ck_assert_msg(strstr(json_object_get_string(get(x, "reason")),
+					     "no recorded answer left in"), "%s",
+				      json_object_get_string(get(x, "reason")));
+		}
+	}
+	ck_assert_uint_eq(failed, 25);
+	ck_assert_int_eq(json_object_get_int(get(get(c, "llm"), "failures")), 25);
+	free(text);
+	json_object_put(a);
+	json_object_put(b);
+	json_object_put(c);
 }
 END_TEST
 
@@ -242,6 +312,7 @@ main(void)
 	tcase_add_test(tc, test_parallel_mcgs);
 	tcase_add_loop_test(tc, test_policies_shapes, 0, 2);
 	tcase_add_test(tc, test_determinism);
+	tcase_add_test(tc, test_record_replay);
 	tcase_add_test(tc, test_time_budget);
 	tcase_add_test(tc, test_token_and_money_budgets);
 	suite_add_tcase(s, tc);

@@ -75,3 +75,10 @@ tests_bench_bench_mcgs_LDADD = core/libamlcore.la
 CLEANFILES += $(EXTRA_PROGRAMS)
 bench: $(EXTRA_PROGRAMS)
 .PHONY: bench
+
+# The LLM door of the core and the replay provider.
+check_PROGRAMS += tests/check_llm
+TESTS += tests/check_llm
+tests_check_llm_SOURCES = tests/check_llm.c
+tests_check_llm_CFLAGS = $(TEST_CFLAGS)
+tests_check_llm_LDADD = $(TEST_LIBS)
