@@ -1,7 +1,8 @@
 # Operator plugins, each in its own folder with manifest.yaml and prompts/.
 # opkit: helpers linked into every operator (operators never link the core).
 noinst_LTLIBRARIES += operators/common/libopkit.la
-operators_common_libopkit_la_SOURCES = operators/common/opkit.c operators/common/opkit.h
+operators_common_libopkit_la_SOURCES = operators/common/opkit.c operators/common/opkit.h \
+	operators/common/opjson.c
 operators_common_libopkit_la_CFLAGS = $(AM_CFLAGS) -fPIC
 operators_common_libopkit_la_LIBADD = $(JSONC_LIBS)
 

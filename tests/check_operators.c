@@ -719,6 +719,67 @@ START_TEST(test_extract_change)
 }
 END_TEST
 
+/* JSON objects as models really write them. */
+static const struct {
+	const char *answer;
+	const char *plan;     /* NULL: AML_EFORMAT expected */
+	const char *why;      /* the error, when plan is NULL */
+} jsons[] = {
+	{"{\"plan\": \"p1\", \"n\": 1}", "p1", NULL},
+	{"Sure! Here is the JSON:\n```json\n{\"plan\": \"p2\"}\n```\nHope it helps.", "p2", NULL},
+	{"Here it is: {\"plan\": \"p3\", \"steps\": [1, 2,],} -- done", "p3", NULL},
+	{"{\"plan\": \"a } in a string\", \"x\": \"\\\"{\"}", "a } in a string", NULL},
+	{"I think {x} matters. {\"plan\": \"p5\"}", "p5", NULL},
+	{"no json here", NULL, "the answer has no JSON object"},
+	{"{\"plan\": \"cut", NULL, "the answer's JSON object is cut off before its end"},
+	{"{plan: p}", NULL, "the answer has no JSON object that parses"},
+	{"[{\"plan\": \"in an array\"}]", "in an array", NULL},
+};
+
+START_TEST(test_json_extract)
+{
+	char err[AML_ERRLEN] = "";
+	json_object *o = NULL;
+	static const char *const keys[] = {"nope", "plan", NULL};
+	int rc = opkit_json_extract(jsons[_i].answer, &o, err, sizeof err);
+
+	if (jsons[_i].plan) {
+		ck_assert_msg(rc == AML_OK, "%s: %s", jsons[_i].answer, err);
+		ck_assert_str_eq(opkit_json_string(o, keys), jsons[_i].plan);
+		json_object_put(o);
+	} else {
+		ck_assert_int_eq(rc, AML_EFORMAT);
+		ck_assert_ptr_null(o);
+		ck_assert_str_eq(err, jsons[_i].why);
+	}
+}
+END_TEST
+
+/* An answer shaped as a JSON object gives its code and plan. */
+static const char *const json_answers[] = {
+	"{\"plan\": \"ridge on scaled features\", \"code\": \"import pandas as pd\\nprint(1)\\n\"}",
+	"```json\n{\"reasoning\": \"ridge on scaled features\",\n \"script\": \"import pandas as pd\\nprint(1)\\n\",}\n```",
+	"My answer:\n{\"explanation\": \"ridge on scaled features\", \"code\": "
+	"\"```python\\nimport pandas as pd\\nprint(1)\\n```\"}\nThat is all.",
+};
+
+START_TEST(test_json_answers)
+{
+	char err[AML_ERRLEN] = "", *code = NULL, *plan = NULL;
+
+	ck_assert_msg(opkit_extract_code(json_answers[_i], &code, &plan, err, sizeof err) == AML_OK,
+		      "%s", err);
+	ck_assert_str_eq(code, "import pandas as pd\nprint(1)\n");
+	ck_assert_str_eq(plan, "ridge on scaled features");
+	free(code);
+	free(plan);
+	/* JSON without code is not a script */
+	ck_assert_int_eq(opkit_extract_code("{\"plan\": \"only words\"}", &code, &plan, err,
+					    sizeof err), AML_EFORMAT);
+	ck_assert_str_eq(err, "the answer has no code block");
+}
+END_TEST
+
 START_TEST(test_output_text)
 {
 	char big[8192], *p = big, *t;
@@ -820,6 +881,8 @@ main(void)
 	tcase_add_test(tc, test_refusals);
 	tcase_add_test(tc, test_edits_parse_and_apply);
 	tcase_add_test(tc, test_extract_change);
+	tcase_add_loop_test(tc, test_json_extract, 0, (int)AML_ARRAY_LEN(jsons));
+	tcase_add_loop_test(tc, test_json_answers, 0, (int)AML_ARRAY_LEN(json_answers));
 	tcase_add_test(tc, test_output_text);
 	tcase_add_test(tc, test_attempts_text);
 	tcase_add_test(tc, test_descriptors_export_only_the_descriptor);

@@ -440,6 +440,40 @@ trim_plan(char *plan)
 		*--e = '\0';
 }
 
+/* The script and plan of an answer shaped as a JSON object: the code
+ * under "code", "script", "solution" or "python" (itself fenced or not),
+ * the plan under "plan", "reasoning", "explanation", "rationale" or
+ * "thoughts".  1 when it is one (*code, *plan malloc()ed, either may be
+ * NULL when out of memory), else 0. */
+static int
+json_plan(const char *answer, char **code, char **plan)
+{
+	static const char *const code_keys[] = {"code", "script", "solution", "python", NULL};
+	static const char *const plan_keys[] = {"plan", "reasoning", "explanation", "rationale",
+						"thoughts", NULL};
+	json_object *o = NULL;
+	const char *c, *pl;
+	char *inner = NULL, *inner_plan = NULL;
+
+	if (opkit_json_extract(answer, &o, NULL, 0) != AML_OK)
+		return 0;
+	c = opkit_json_string(o, code_keys);
+	if (c == NULL || !looks_like_python(c)) {
+		json_object_put(o);
+		return 0;
+	}
+	pl = opkit_json_string(o, plan_keys);
+	if (strstr(c, "```") && opkit_extract_code(c, &inner, &inner_plan, NULL, 0) == AML_OK) {
+		*code = inner;
+		free(inner_plan);
+	} else {
+		*code = strdup(c);
+	}
+	*plan = strdup(pl ? pl : "");
+	json_object_put(o);
+	return 1;
+}
+
 int
 opkit_extract_code(const char *answer, char **code, char **plan,
 		   char *err, size_t errlen)
@@ -468,6 +502,8 @@ opkit_extract_code(const char *answer, char **code, char **plan,
 	if (best != (size_t)-1) {
 		*code = strndup(f[best].body, f[best].len);
 		*plan = strndup(answer, (size_t)(first - answer));
+	} else if (json_plan(answer, code, plan)) {
+		/* {"plan": ..., "code": ...}, bare, fenced or in prose */
 	} else if (n == 0 && looks_like_python(answer)) {
 		*code = strdup(answer);
 		*plan = strdup("");

@@ -16,6 +16,7 @@
 #define AML_OPKIT_H
 
 #include <stddef.h>
+#include <json-c/json.h>
 #include <automlgen/plugin.h>
 
 typedef struct opkit_var {
@@ -52,11 +53,22 @@ char *opkit_nodes_text(const aml_node_view *const *nodes, size_t n, size_t max_e
 char *opkit_structured(const char *op, const aml_op_request *req, const char *kb_ids_json);
 
 /* Find the script in an answer: the fenced block tagged python (the
- * longest when several), else the longest untagged block, else the whole
- * answer when it reads as Python.  *plan gets the prose before the code
- * (may be ""). */
+ * longest when several), else the longest untagged block, else a JSON
+ * object's "code" (or "script", "solution") with its "plan" (or
+ * "reasoning", "explanation"), else the whole answer when it reads as
+ * Python.  *plan gets the prose before the code (may be ""). */
 int opkit_extract_code(const char *answer, char **code, char **plan,
 		       char *err, size_t errlen);
+
+/* opjson.c: the first JSON object in an answer, however it is wrapped:
+ * the whole text, a ```json fence, or inside prose before or after it;
+ * commas before a closing bracket are forgiven.  *out is transferred
+ * (json_object_put).  None is AML_EFORMAT with why ("no JSON object",
+ * "cut off before its end", "no JSON object that parses"). */
+int opkit_json_extract(const char *answer, json_object **out, char *err, size_t errlen);
+/* The first of keys (NULL-terminated) that o holds as a string, or NULL.
+ * Borrowed from o. */
+const char *opkit_json_string(json_object *o, const char *const *keys);
 
 /* ------------------------------------------------------------------ */
 /* Edit blocks: the answer format of the operators that change a script
