@@ -2,4 +2,6 @@
 include plugins/local/local.mk
 include plugins/kbsynth/local.mk
 include plugins/synthetic/local.mk
+include plugins/openai/local.mk
+include plugins/anthropic/local.mk
 include plugins/replay/local.mk

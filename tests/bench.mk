@@ -14,3 +14,15 @@ tests_check_bench_SOURCES = tests/check_bench.c core/cmd_bench.c core/cli_args.c
 	core/cli_args.h
 tests_check_bench_CFLAGS = $(TEST_CFLAGS)
 tests_check_bench_LDADD = $(TEST_LIBS) $(JSONC_LIBS)
+
+# The HTTP providers' overhead (build + parse, no network) and their
+# throughput with parallel callers against the fake LLM server (built by
+# `make bench` like bench_mcgs, never run by make check; see its header).
+EXTRA_PROGRAMS += tests/bench/bench_provider
+tests_bench_bench_provider_SOURCES = tests/bench/bench_provider.c plugins/openai/oa_wire.c \
+	plugins/anthropic/an_wire.c plugins/common/httpc.c
+tests_bench_bench_provider_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/common \
+	-I$(top_srcdir)/plugins/openai -I$(top_srcdir)/plugins/anthropic \
+	-DSRCDIR=\"$(abs_top_srcdir)\" -DBUILDDIR=\"$(abs_top_builddir)\"
+tests_bench_bench_provider_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS)
+tests_bench_bench_provider_LDADD = $(CURL_LIBS) $(JSONC_LIBS) -lm

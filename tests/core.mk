@@ -82,3 +82,10 @@ TESTS += tests/check_llm
 tests_check_llm_SOURCES = tests/check_llm.c
 tests_check_llm_CFLAGS = $(TEST_CFLAGS)
 tests_check_llm_LDADD = $(TEST_LIBS)
+
+# Whole runs through the HTTP providers and the fake LLM server.
+check_PROGRAMS += tests/check_llm_e2e
+TESTS += tests/check_llm_e2e
+tests_check_llm_e2e_SOURCES = tests/check_llm_e2e.c
+tests_check_llm_e2e_CFLAGS = $(TEST_CFLAGS)
+tests_check_llm_e2e_LDADD = $(TEST_LIBS) $(JSONC_LIBS)

@@ -26,14 +26,25 @@ clean-example-tasks:
 	-rm -rf examples/tasks
 .PHONY: clean-example-tasks
 
-# Shared test support: a mock host table for testing plugins alone.
+# Shared test support: a mock host table for testing plugins alone, and a
+# fake LLM server (tests/llm_server.py) for testing the HTTP providers.
 check_LTLIBRARIES += tests/libamltest.la
-tests_libamltest_la_SOURCES = tests/mock_host.c tests/mock_host.h
-tests_libamltest_la_CFLAGS = $(TEST_CFLAGS)
-tests_libamltest_la_LIBADD = core/libamlcore.la
+tests_libamltest_la_SOURCES = tests/mock_host.c tests/mock_host.h \
+	tests/llm_server.c tests/llm_server.h
+tests_libamltest_la_CFLAGS = $(TEST_CFLAGS) $(CURL_CFLAGS)
+tests_libamltest_la_LIBADD = core/libamlcore.la $(CURL_LIBS) $(JSONC_LIBS)
+EXTRA_DIST += tests/llm_server.py
+
+# The fake LLM server itself, through the helper and libcurl.
+check_PROGRAMS += tests/check_llm_server
+TESTS += tests/check_llm_server
+tests_check_llm_server_SOURCES = tests/check_llm_server.c
+tests_check_llm_server_CFLAGS = $(TEST_CFLAGS) $(CURL_CFLAGS)
+tests_check_llm_server_LDADD = $(TEST_LIBS) $(CURL_LIBS) $(JSONC_LIBS)
 
 include tests/task.mk
 include tests/kb.mk
 include tests/executor.mk
 include tests/core.mk
 include tests/bench.mk
+include tests/provider.mk
