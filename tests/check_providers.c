@@ -974,7 +974,7 @@ START_TEST(test_oa_parse)
 	ck_assert_str_eq(why, "not a JSON object");
 	ck_assert_int_eq(oa_response_parse("  ", 2, NULL, &a, why, sizeof why), AML_EFORMAT);
 	ck_assert_str_eq(why, "empty body");
-	oa_answer_free(&a);
+	httpc_answer_free(&a);
 }
 END_TEST
 
@@ -1005,7 +1005,7 @@ START_TEST(test_an_parse)
 	ck_assert_int_eq(an_response_parse(thinking, strlen(thinking), NULL, &a, why, sizeof why),
 			 AML_EFORMAT);
 	ck_assert_ptr_nonnull(strstr(why, "stop_reason max_tokens"));
-	an_answer_free(&a);
+	httpc_answer_free(&a);
 }
 END_TEST
 

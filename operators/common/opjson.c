@@ -8,7 +8,6 @@
  */
 #include <ctype.h>
 #include <json-c/json.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,18 +15,6 @@
 #include "opkit.h"
 
 #define MAX_CANDIDATES 64 /* '{' tried before giving up */
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* Where the object opening at s ('{') closes: the matching '}' counted
  * outside strings, or NULL when the text ends first (a cut answer). */
@@ -136,7 +123,7 @@ opkit_json_extract(const char *answer, json_object **out, char *err, size_t errl
 
 	*out = NULL;
 	if (answer == NULL || answer[0] == '\0') {
-		seterr(err, errlen, "the answer is empty");
+		opkit_seterr(err, errlen, "the answer is empty");
 		return AML_EFORMAT;
 	}
 	/* the first '{' whose balanced span parses: covers the bare object,
@@ -151,7 +138,7 @@ opkit_json_extract(const char *answer, json_object **out, char *err, size_t errl
 		if (*out)
 			return AML_OK;
 	}
-	seterr(err, errlen, tried == 0 ? "the answer has no JSON object"
+	opkit_seterr(err, errlen, tried == 0 ? "the answer has no JSON object"
 	       : cut ? "the answer's JSON object is cut off before its end"
 	       : "the answer has no JSON object that parses");
 	return AML_EFORMAT;

@@ -77,8 +77,8 @@ kb_take(kbuf *b)
 	return b->s ? b->s : strdup("");
 }
 
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
+void
+opkit_seterr(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -102,7 +102,7 @@ opkit_render(const char *tmpl, const opkit_var *vars, size_t n,
 		kb_add(&b, p, (size_t)(open - p));
 		close = strstr(open + 2, "}}");
 		if (close == NULL) {
-			seterr(err, errlen, "prompt template: '{{' without '}}'");
+			opkit_seterr(err, errlen, "prompt template: '{{' without '}}'");
 			free(b.s);
 			return AML_EFORMAT;
 		}
@@ -111,7 +111,7 @@ opkit_render(const char *tmpl, const opkit_var *vars, size_t n,
 			if (strlen(vars[i].name) == len && strncmp(vars[i].name, open + 2, len) == 0)
 				break;
 		if (i == n) {
-			seterr(err, errlen, "prompt template: unknown slot {{%.*s}}", (int)len, open + 2);
+			opkit_seterr(err, errlen, "prompt template: unknown slot {{%.*s}}", (int)len, open + 2);
 			free(b.s);
 			return AML_EFORMAT;
 		}
@@ -137,7 +137,7 @@ opkit_load_prompt(const aml_host *host, aml_plugin *self, const char *file,
 	snprintf(path, sizeof path, "%s/prompts/%s", host->plugin_dir(self), file);
 	f = fopen(path, "r");
 	if (f == NULL) {
-		seterr(err, errlen, "cannot read prompt template %s", path);
+		opkit_seterr(err, errlen, "cannot read prompt template %s", path);
 		return AML_ENOTFOUND;
 	}
 	while ((n = fread(buf, 1, sizeof buf, f)) > 0)
@@ -485,7 +485,7 @@ opkit_extract_code(const char *answer, char **code, char **plan,
 
 	*code = *plan = NULL;
 	if (answer == NULL || answer[0] == '\0') {
-		seterr(err, errlen, "the answer is empty");
+		opkit_seterr(err, errlen, "the answer is empty");
 		return AML_EFORMAT;
 	}
 	n = find_fences(answer, f, 64, &first);
@@ -508,7 +508,7 @@ opkit_extract_code(const char *answer, char **code, char **plan,
 		*code = strdup(answer);
 		*plan = strdup("");
 	} else {
-		seterr(err, errlen, n ? "the answer has %zu code block(s) but none in Python"
+		opkit_seterr(err, errlen, n ? "the answer has %zu code block(s) but none in Python"
 		       : "the answer has no code block", n);
 		return AML_EFORMAT;
 	}
@@ -676,15 +676,15 @@ opkit_edits_parse(const char *answer, opkit_edit **edits, size_t *n,
 		for (blank = 1, k = i + 1; div && k < div; k++)
 			blank &= is_blank(&L[k]);
 		if (div == 0) {
-			seterr(err, errlen, "edit block %zu has no '=======' line after its "
+			opkit_seterr(err, errlen, "edit block %zu has no '=======' line after its "
 			       "SEARCH part", *n + 1);
 			rc = AML_EFORMAT;
 		} else if (end == 0) {
-			seterr(err, errlen, "edit block %zu is not closed by a "
+			opkit_seterr(err, errlen, "edit block %zu is not closed by a "
 			       "'>>>>>>> REPLACE' line", *n + 1);
 			rc = AML_EFORMAT;
 		} else if (blank) {
-			seterr(err, errlen, "edit block %zu has an empty SEARCH part; it must "
+			opkit_seterr(err, errlen, "edit block %zu has an empty SEARCH part; it must "
 			       "copy the lines to replace from the script", *n + 1);
 			rc = AML_EFORMAT;
 		} else if (*n == cap) {
@@ -863,7 +863,7 @@ opkit_edits_apply(const char *code, const opkit_edit *edits, size_t n,
 	for (i = 0; i < n; i++) {
 		rc = apply_edit(cur, &edits[i], &next);
 		if (rc == AML_ENOTFOUND)
-			seterr(err, errlen, "edit block %zu does not match the script: %s",
+			opkit_seterr(err, errlen, "edit block %zu does not match the script: %s",
 			       i + 1, first_line(edits[i].search, line1, sizeof line1));
 		free(cur);
 		if (rc != AML_OK)
@@ -918,7 +918,7 @@ opkit_extract_change(const char *answer, const char *parent_code,
 	if (edited)
 		*edited = 0;
 	if (answer == NULL || answer[0] == '\0') {
-		seterr(err, errlen, "the answer is empty");
+		opkit_seterr(err, errlen, "the answer is empty");
 		return AML_EFORMAT;
 	}
 	rc = opkit_edits_parse(answer, &e, &n, &first, err, errlen);
@@ -956,7 +956,7 @@ opkit_extract_change(const char *answer, const char *parent_code,
 			*edited = 1;
 	}
 	if (parent_code && same_script(*code, parent_code)) {
-		seterr(err, errlen, "the answer leaves the script unchanged");
+		opkit_seterr(err, errlen, "the answer leaves the script unchanged");
 		free(*code);
 		free(*plan);
 		*code = *plan = NULL;
@@ -1088,7 +1088,7 @@ opkit_param_long(const opkit_op *op, const char *key, long def, long lo,
 	errno = 0;
 	l = strtol(v, &end, 10);
 	if (errno != 0 || end == v || *end != '\0' || l < lo || l > hi) {
-		seterr(err, errlen, "%s: %s must be an integer in [%ld, %ld], got '%s'",
+		opkit_seterr(err, errlen, "%s: %s must be an integer in [%ld, %ld], got '%s'",
 		       op->name, key, lo, hi, v);
 		return AML_EINVAL;
 	}
@@ -1110,7 +1110,7 @@ opkit_param_double(const opkit_op *op, const char *key, double def, double lo,
 	errno = 0;
 	d = strtod(v, &end);
 	if (errno != 0 || end == v || *end != '\0' || !(d >= lo && d <= hi)) {
-		seterr(err, errlen, "%s: %s must be a number in [%g, %g], got '%s'",
+		opkit_seterr(err, errlen, "%s: %s must be a number in [%g, %g], got '%s'",
 		       op->name, key, lo, hi, v);
 		return AML_EINVAL;
 	}
@@ -1184,7 +1184,7 @@ opkit_op_complete(const opkit_op *op, const aml_op_request *req,
 	else
 		rc = opkit_extract_code(lresp.text, &code, &plan, why, sizeof why);
 	if (rc != AML_OK) {
-		seterr(err, errlen, "%s: %s", op->name, why);
+		opkit_seterr(err, errlen, "%s: %s", op->name, why);
 		res->raw_answer = h->mem_strdup(lresp.text ? lresp.text : "");
 		goto out;
 	}
@@ -1194,7 +1194,7 @@ opkit_op_complete(const opkit_op *op, const aml_op_request *req,
 		h->mem_free(res->code);
 		h->mem_free(res->plan);
 		res->code = res->plan = NULL;
-		seterr(err, errlen, "%s: out of memory", op->name);
+		opkit_seterr(err, errlen, "%s: out of memory", op->name);
 		rc = AML_ENOMEM;
 	}
 out:

@@ -19,6 +19,10 @@
 #include <json-c/json.h>
 #include <automlgen/plugin.h>
 
+/* printf into err (nothing when err is NULL or errlen 0). */
+void opkit_seterr(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 typedef struct opkit_var {
 	const char *name;
 	const char *value;

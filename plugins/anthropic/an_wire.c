@@ -75,14 +75,6 @@ an_request_build(const an_params *p, const aml_llm_request *req, char **body,
 	return AML_OK;
 }
 
-void
-an_answer_free(an_answer *a)
-{
-	free(a->text);
-	free(a->model);
-	memset(a, 0, sizeof *a);
-}
-
 /* The "text" parts of content, concatenated (thinking and tool parts are
  * skipped); NULL when there are none, *oom set when out of memory. */
 static char *
@@ -147,7 +139,7 @@ an_response_parse(const char *body, size_t len, const char *content_type,
 	int oom = 0, rc = AML_EFORMAT;
 	char detail[256];
 
-	an_answer_free(a);
+	httpc_answer_free(a);
 	j = httpc_json_object(body, len, content_type, why, whylen);
 	if (j == NULL)
 		return AML_EFORMAT;
@@ -197,6 +189,6 @@ nomem:
 	rc = AML_ENOMEM;
 out:
 	json_object_put(j);
-	an_answer_free(a);
+	httpc_answer_free(a);
 	return rc;
 }

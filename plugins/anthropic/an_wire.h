@@ -12,6 +12,8 @@
 
 #include <automlgen/plugin.h>
 
+#include "httpc.h"
+
 /* What the provider's parameters add to a request (borrowed). */
 typedef struct an_params {
 	const char *model;
@@ -30,14 +32,8 @@ typedef struct an_params {
 int an_request_build(const an_params *p, const aml_llm_request *req, char **body,
 		     char *err, size_t errlen);
 
-/* A parsed answer; strings malloc()ed, freed by an_answer_free. */
-typedef struct an_answer {
-	char *text;                /* the content's "text" parts, concatenated */
-	char *model;               /* the model that answered, may be NULL */
-	uint64_t tokens_in;        /* usage.input_tokens (+ cache tokens) */
-	uint64_t tokens_out;       /* usage.output_tokens */
-	int has_usage;             /* 0: the answer had no usage */
-} an_answer;
+/* A parsed answer (httpc.h); free it with httpc_answer_free. */
+typedef httpc_answer an_answer;
 
 /* Read a 2xx body.  Returns AML_OK and fills a; AML_EFORMAT with one line
  * of why for an answer that cannot be used (not JSON, an HTML page, an
@@ -46,6 +42,5 @@ typedef struct an_answer {
 int an_response_parse(const char *body, size_t len, const char *content_type,
 		      an_answer *a, char *why, size_t whylen);
 
-void an_answer_free(an_answer *a);
 
 #endif /* AML_AN_WIRE_H */

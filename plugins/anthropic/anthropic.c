@@ -217,24 +217,9 @@ an_complete(void *state, const aml_llm_request *req, aml_llm_response *resp,
 			     req->seed ^ ((uint64_t)req->node_id << 32), parse_reply, &ans,
 			     err, errlen);
 	free(body);
-	if (rc == AML_OK) {
-		resp->text = st->host->mem_strdup(ans.text);
-		resp->model = st->host->mem_strdup(ans.model ? ans.model : st->model);
-		if (resp->text == NULL || resp->model == NULL) {
-			st->host->mem_free(resp->text);
-			st->host->mem_free(resp->model);
-			resp->text = resp->model = NULL;
-			httpc_seterr(err, errlen, AN_NAME ": out of memory");
-			rc = AML_ENOMEM;
-		} else if (ans.has_usage) {
-			resp->tokens_in = ans.tokens_in;
-			resp->tokens_out = ans.tokens_out;
-		} else {
-			resp->tokens_in = httpc_estimate_tokens(req->system, req->user);
-			resp->tokens_out = httpc_estimate_tokens(ans.text, NULL);
-		}
-	}
-	an_answer_free(&ans);
+	if (rc == AML_OK)
+		rc = httpc_answer_take(st->host, AN_NAME, &ans, st->model, req, resp, err, errlen);
+	httpc_answer_free(&ans);
 	return rc;
 }
 

@@ -1053,3 +1053,37 @@ httpc_list_split(const char *csv, char ***items, size_t *n)
 	*n = k;
 	return 0;
 }
+
+void
+httpc_answer_free(httpc_answer *a)
+{
+	free(a->text);
+	free(a->model);
+	memset(a, 0, sizeof *a);
+}
+
+int
+httpc_answer_take(const aml_host *host, const char *who, const httpc_answer *a,
+		  const char *fallback_model, const aml_llm_request *req,
+		  aml_llm_response *resp, char *err, size_t errlen)
+{
+	const char *model = a->model ? a->model : fallback_model;
+
+	resp->text = host->mem_strdup(a->text);
+	resp->model = model ? host->mem_strdup(model) : NULL;
+	if (resp->text == NULL || (model && resp->model == NULL)) {
+		host->mem_free(resp->text);
+		host->mem_free(resp->model);
+		resp->text = resp->model = NULL;
+		httpc_seterr(err, errlen, "%s: out of memory", who);
+		return AML_ENOMEM;
+	}
+	if (a->has_usage) {
+		resp->tokens_in = a->tokens_in;
+		resp->tokens_out = a->tokens_out;
+	} else {
+		resp->tokens_in = httpc_estimate_tokens(req->system, req->user);
+		resp->tokens_out = httpc_estimate_tokens(a->text, NULL);
+	}
+	return AML_OK;
+}

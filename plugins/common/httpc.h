@@ -168,6 +168,26 @@ char *httpc_param_str(const aml_host *host, aml_plugin *self, const char *key,
 int httpc_api_key(const aml_host *host, aml_plugin *self, const char *who,
 		  const char *default_env, char **key, char *err, size_t errlen);
 
+/* An answer as a wire format parsed it; strings malloc()ed. */
+typedef struct httpc_answer {
+	char *text;                /* the answer's text */
+	char *model;               /* the model that answered, may be NULL */
+	uint64_t tokens_in;        /* the usage the server reported */
+	uint64_t tokens_out;
+	int has_usage;             /* 0: the answer had no usage */
+} httpc_answer;
+
+void httpc_answer_free(httpc_answer *a);
+
+/* Hand a parsed answer to the core: text and model (fallback_model when
+ * the server named none) copied with the host's allocator, the tokens
+ * from the usage or, without one, estimated from req and the text.
+ * AML_OK, or AML_ENOMEM with "<who>: out of memory" in err and resp
+ * holding nothing. */
+int httpc_answer_take(const aml_host *host, const char *who, const httpc_answer *a,
+		      const char *fallback_model, const aml_llm_request *req,
+		      aml_llm_response *resp, char *err, size_t errlen);
+
 /* A rough token count for servers that send no usage: 4 characters a
  * token over a and b (either may be NULL), at least one. */
 uint64_t httpc_estimate_tokens(const char *a, const char *b);

@@ -103,14 +103,6 @@ oa_request_build(const oa_params *p, const aml_llm_request *req, char **body,
 	return AML_OK;
 }
 
-void
-oa_answer_free(oa_answer *a)
-{
-	free(a->text);
-	free(a->model);
-	memset(a, 0, sizeof *a);
-}
-
 /* The text of a message's content: a string, or an array of parts of
  * which the {"type": "text", "text": ...} ones count (some servers send
  * that shape).  NULL when there is none; malloc()ed. */
@@ -180,7 +172,7 @@ oa_response_parse(const char *body, size_t len, const char *content_type,
 	int oom = 0, rc = AML_EFORMAT;
 	char detail[256];
 
-	oa_answer_free(a);
+	httpc_answer_free(a);
 	j = httpc_json_object(body, len, content_type, why, whylen);
 	if (j == NULL)
 		return AML_EFORMAT;
@@ -236,6 +228,6 @@ nomem:
 	rc = AML_ENOMEM;
 out:
 	json_object_put(j);
-	oa_answer_free(a);
+	httpc_answer_free(a);
 	return rc;
 }

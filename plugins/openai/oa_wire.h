@@ -15,6 +15,8 @@
 
 #include <automlgen/plugin.h>
 
+#include "httpc.h"
+
 /* What the provider's parameters add to a request (borrowed). */
 typedef struct oa_params {
 	const char *model;
@@ -43,14 +45,8 @@ int64_t oa_wire_seed(uint64_t seed);
 int oa_request_build(const oa_params *p, const aml_llm_request *req, char **body,
 		     char *err, size_t errlen);
 
-/* A parsed answer; strings malloc()ed, freed by oa_answer_free. */
-typedef struct oa_answer {
-	char *text;                /* choices[0].message.content */
-	char *model;               /* the model that answered, may be NULL */
-	uint64_t tokens_in;        /* usage.prompt_tokens */
-	uint64_t tokens_out;       /* usage.completion_tokens */
-	int has_usage;             /* 0: the answer had no usage */
-} oa_answer;
+/* A parsed answer (httpc.h); free it with httpc_answer_free. */
+typedef httpc_answer oa_answer;
 
 /* Read a 2xx body.  Returns AML_OK and fills a; AML_EFORMAT with one line
  * of why for an answer that cannot be used (not JSON, an HTML page, an
@@ -59,6 +55,5 @@ typedef struct oa_answer {
 int oa_response_parse(const char *body, size_t len, const char *content_type,
 		      oa_answer *a, char *why, size_t whylen);
 
-void oa_answer_free(oa_answer *a);
 
 #endif /* AML_OA_WIRE_H */
