@@ -17,16 +17,22 @@
 int
 aml_parse_score(const char *text, double *out)
 {
+	return aml_parse_tagged(text, AML_SCORE_TAG, out);
+}
+
+int
+aml_parse_tagged(const char *text, const char *tag, double *out)
+{
 	const char *p, *last = NULL;
 	char num[128];
 	size_t n;
 	double v;
 
-	for (p = text; (p = strstr(p, AML_SCORE_TAG)) != NULL; p++)
+	for (p = text; (p = strstr(p, tag)) != NULL; p++)
 		last = p;
 	if (last == NULL)
 		return 0;
-	last += strlen(AML_SCORE_TAG);
+	last += strlen(tag);
 	n = strcspn(last, "\r\n");
 	if (n >= sizeof num)
 		n = sizeof num - 1;
@@ -139,7 +145,8 @@ last_error_line(const char *err, char *buf, size_t len)
 
 int
 aml_evaluate_node(aml_node *n, const aml_exec_result *res,
-		  const char *workdir, const aml_task_info *task)
+		  const char *workdir, const aml_task_info *task,
+		  const aml_review_opts *review)
 {
 	char reason[1024] = "", line[512];
 	char *out, *sub, *stdout_text, *stderr_text;
@@ -150,7 +157,8 @@ aml_evaluate_node(aml_node *n, const aml_exec_result *res,
 	n->exit_code = res->exit_code;
 	n->truncated = res->truncated;
 	n->exec_seconds = res->wall_s;
-	/* each stream is read once, for the excerpt, the score and the reason */
+	/* each stream is read once, for the excerpt, the score, the reason
+	 * and the review */
 	stdout_text = read_stream(workdir, "stdout.txt");
 	stderr_text = read_stream(workdir, "stderr.txt");
 	out = excerpt_of(stdout_text, stderr_text, 6000);
@@ -160,13 +168,13 @@ aml_evaluate_node(aml_node *n, const aml_exec_result *res,
 	}
 	found = stdout_text ? aml_parse_score(stdout_text, &score) : 0;
 	last_error_line(stderr_text, line, sizeof line);
-	free(stdout_text);
 	free(stderr_text);
 	if (found == 1) {
 		n->has_score = 1;
 		n->score = score;
 	}
 
+	sub = NULL;
 	if (res->outcome != AML_EXEC_OK) {
 		n->status = AML_NODE_BUGGY;
 		if (res->outcome == AML_EXEC_CRASHED && line[0])
@@ -176,30 +184,43 @@ aml_evaluate_node(aml_node *n, const aml_exec_result *res,
 			snprintf(reason, sizeof reason, "%s: %s",
 				 aml_exec_outcome_name(res->outcome),
 				 res->detail ? res->detail : "no detail");
-		return set_str(&n->reason, reason);
-	}
-	if (found == 0) {
+	} else if (found == 0) {
 		n->status = AML_NODE_BUGGY;
-		return set_str(&n->reason, "no '" AML_SCORE_TAG " <number>' line in the output");
-	}
-	if (found < 0) {
+		snprintf(reason, sizeof reason, "no '" AML_SCORE_TAG " <number>' line in the output");
+	} else if (found < 0) {
 		n->status = AML_NODE_BUGGY;
-		return set_str(&n->reason, "the '" AML_SCORE_TAG "' line holds no finite number");
-	}
-	sub = aml_path_join(workdir, "submission/submission.csv");
-	if (sub == NULL)
+		snprintf(reason, sizeof reason, "the '" AML_SCORE_TAG "' line holds no finite number");
+	} else if ((sub = aml_path_join(workdir, "submission/submission.csv")) == NULL) {
+		free(stdout_text);
 		return AML_ENOMEM;
-	if (!aml_is_file(sub)) {
+	} else if (!aml_is_file(sub)) {
 		n->status = AML_NODE_INVALID_SUB;
-		free(sub);
-		return set_str(&n->reason, "no ./submission/submission.csv was written");
+		snprintf(reason, sizeof reason, "no ./submission/submission.csv was written");
+	} else {
+		rc = aml_submission_check(task, sub, reason, sizeof reason);
+		if (rc == AML_ENOMEM) {
+			free(sub);
+			free(stdout_text);
+			return rc;
+		}
+		if (rc != AML_OK) {
+			n->status = AML_NODE_INVALID_SUB;
+			if (reason[0] == '\0')
+				snprintf(reason, sizeof reason, "invalid submission");
+		} else {
+			n->status = AML_NODE_VALID;
+			free(n->flags);
+			n->flags = NULL;
+			rc = review ? aml_review_node(review, task, score, stdout_text, sub, &n->flags)
+				: AML_OK;
+			if (rc != AML_OK) {
+				free(sub);
+				free(stdout_text);
+				return rc;
+			}
+		}
 	}
-	rc = aml_submission_check(task, sub, reason, sizeof reason);
 	free(sub);
-	if (rc != AML_OK) {
-		n->status = AML_NODE_INVALID_SUB;
-		return set_str(&n->reason, reason[0] ? reason : "invalid submission");
-	}
-	n->status = AML_NODE_VALID;
-	return set_str(&n->reason, "");
+	free(stdout_text);
+	return set_str(&n->reason, reason);
 }

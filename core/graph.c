@@ -30,6 +30,7 @@ node_free(aml_node *n)
 	free(n->raw_answer);
 	free(n->reason);
 	free(n->output);
+	free(n->flags);
 	free(n->children);
 	free(n->refs);
 	free(n->ref_kinds);
@@ -210,6 +211,8 @@ int
 aml_graph_finish(aml_graph *g, aml_node *n)
 {
 	if (n->status != AML_NODE_VALID || !n->has_score || !isfinite(n->score))
+		return 0;
+	if (g->flags_bar_best && n->flags && n->flags[0])
 		return 0;
 	if (g->best >= 0 && !aml_graph_better(g, n->score, g->nodes[g->best]->score))
 		return 0;

@@ -38,6 +38,7 @@ typedef struct aml_node {
 	aml_node_status status;
 	char *reason;            /* why not valid, "" when valid */
 	char *output;            /* trimmed output for operators */
+	char *flags;             /* the review's flags (review.h), "" or NULL: none */
 	int has_score;
 	double score;
 	aml_exec_outcome outcome;
@@ -75,6 +76,7 @@ typedef struct aml_graph {
 	aml_node **nodes;
 	size_t n, cap;
 	int higher_is_better;
+	int flags_bar_best;      /* a flagged node is never the best */
 	int32_t best;            /* best valid node, -1 when none */
 	size_t root_children;
 	uint32_t *roots;         /* the root's children, in creation order */

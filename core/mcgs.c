@@ -82,6 +82,7 @@ static const pkey pkeys[] = {
 	PD("aggregate_before", aggregate_before, 0, 1),
 	PI("aggregate_branches", aggregate_branches, 2, AML_MCGS_MAX_REFS),
 	PD("reference_prob", reference_prob, 0, 1),
+	PD("debug_prob", debug_prob, 0, 1),
 	PD("late_phase", late_phase, 0, 1),
 	PD("late_exploit_prob", late_exploit_prob, 0, 1),
 	PD("greedy_debug_prob", greedy_debug_prob, 0, 1),
@@ -395,6 +396,27 @@ decide(aml_mcgs *m, aml_node *v, aml_mcgs_decision *d)
 	}
 }
 
+/* mcgs: a failed child of v that can still be debugged (the newest), or
+ * NULL.  UCT alone almost never returns to a failed improvement once its
+ * siblings score (its -1 weighs against their gains), yet a crashed
+ * change is often one fix away from the gain it aimed at. */
+static aml_node *
+debuggable_child(const aml_mcgs *m, const aml_node *v, const uint32_t *blocked,
+		 uint32_t n_blocked)
+{
+	size_t i;
+
+	for (i = v->n_children; i-- > 0;) {
+		aml_node *c = m->g->nodes[v->children[i]];
+
+		if ((c->status == AML_NODE_BUGGY || c->status == AML_NODE_INVALID_SUB)
+		    && !c->exhausted && expandable(m, c) && c->pending == 0
+		    && !in_set(blocked, n_blocked, c->id))
+			return c;
+	}
+	return NULL;
+}
+
 /* Multi-branch aggregation: fuse the best nodes of the top branches. */
 static int
 try_aggregate(aml_mcgs *m, double frac, aml_mcgs_decision *d)
@@ -490,6 +512,16 @@ descend(aml_mcgs *m, double cexp, uint32_t *blocked, uint32_t *n_blocked, aml_mc
 				return 1;
 			}
 			pn = (double)v->visits + v->in_flight;
+			if (m->p.policy == AML_POLICY_MCGS && m->p.debug_prob > 0) {
+				aml_node *c = debuggable_child(m, v, blocked, *n_blocked);
+
+				/* the draw only when there is a choice, so runs
+				 * without failures keep their sequence */
+				if (c && rng_unit(m) < m->p.debug_prob) {
+					v = c;
+					continue;
+				}
+			}
 		}
 		if (v == NULL) {
 			children = m->live;

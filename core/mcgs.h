@@ -61,6 +61,7 @@ typedef struct aml_mcgs_params {
 	double aggregate_before;
 	uint32_t aggregate_branches;  /* branches fused */
 	double reference_prob;        /* improve shown other branches' top nodes */
+	double debug_prob;            /* mcgs: chance to debug a failed child first */
 	double late_phase;            /* budget fraction where exploitation grows */
 	double late_exploit_prob;     /* chance to pick from the global top-k then */
 	double greedy_debug_prob;

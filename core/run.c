@@ -206,6 +206,7 @@ write_summary(run_state *st, aml_run_result *res, const char *chosen_why)
 		json_object_object_add(j, "score",
 				       n->has_score ? json_object_new_double(n->score) : NULL);
 		json_object_object_add(j, "reason", json_object_new_string(n->reason));
+		json_object_object_add(j, "flags", json_object_new_string(n->flags ? n->flags : ""));
 		json_object_object_add(j, "exec_seconds", json_object_new_double(n->exec_seconds));
 		json_object_object_add(j, "tokens_in", json_object_new_int64((int64_t)n->tokens_in));
 		json_object_object_add(j, "tokens_out", json_object_new_int64((int64_t)n->tokens_out));
@@ -449,9 +450,30 @@ aml_run(const aml_config *cfg, const char *task_dir, aml_run_result *res,
 	rc = aml_search_run(&st.search, err, errlen);
 	if (rc == AML_OK)
 		rc = write_best(&st, res, err, errlen);
-	write_summary(&st, res, st.search.graph.best >= 0
-		      ? "the valid node with the best validation score"
-		      : "no valid node: no submission");
+	{
+		const aml_graph *g = &st.search.graph;
+		size_t i, flagged = 0;
+		char why[256];
+
+		for (i = 0; i < g->n; i++)
+			flagged += g->nodes[i]->status == AML_NODE_VALID && g->nodes[i]->flags
+				&& g->nodes[i]->flags[0];
+		if (flagged && g->flags_bar_best)
+			snprintf(why, sizeof why, g->best >= 0
+				 ? "the valid node with the best validation score among those the "
+				   "review did not flag (%zu flagged, see their flags)"
+				 : "no valid node the review did not flag (%zu flagged, see their "
+				   "flags; review.keep_flagged=true accepts them): no submission",
+				 flagged);
+		else
+			snprintf(why, sizeof why, "%s", g->best >= 0
+				 ? "the valid node with the best validation score"
+				 : "no valid node: no submission");
+		if (flagged && g->flags_bar_best)
+			aml_warn("%zu valid node(s) flagged by the review were not eligible as best",
+				 flagged);
+		write_summary(&st, res, why);
+	}
 out:
 	run_cleanup(&st);
 	return rc;

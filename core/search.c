@@ -56,7 +56,8 @@ aml_search_init(aml_search *s, const aml_config *cfg, aml_context *ctx,
 	    || (rc = aml_config_double(cfg, "search.max_cost", &s->max_cost, err, errlen))
 	    || (rc = aml_config_double(cfg, "exec.timeout_s", &s->exec_timeout_s, err, errlen))
 	    || (rc = aml_config_long(cfg, "exec.output_cap", &cap, err, errlen))
-	    || (rc = aml_config_long(cfg, "run.seed", &seed, err, errlen)))
+	    || (rc = aml_config_long(cfg, "run.seed", &seed, err, errlen))
+	    || (rc = aml_review_opts_load(&s->review, cfg, err, errlen)))
 		return rc;
 	if (s->time_limit_s <= 0 || s->max_nodes <= 0 || s->exec_timeout_s <= 0 || cap < 1024
 	    || s->num_drafts <= 0 || s->workers < 0 || s->max_tokens < 0 || s->max_cost < 0) {
@@ -74,6 +75,7 @@ aml_search_init(aml_search *s, const aml_config *cfg, aml_context *ctx,
 	s->output_cap = (size_t)cap;
 	s->seed = (uint64_t)seed;
 	aml_graph_init(&s->graph, aml_task_view(task)->higher_is_better);
+	s->graph.flags_bar_best = s->review.enabled && !s->review.keep_flagged;
 	if (policy && strcmp(policy, "drafts") == 0) {
 		s->drafts_only = 1;
 	} else {
@@ -176,7 +178,7 @@ typedef struct job {
 
 /* What an expansion produced, committed to the node under the lock. */
 typedef struct outcome {
-	char *code, *plan, *raw, *reason, *output;
+	char *code, *plan, *raw, *reason, *output, *flags;
 	aml_node_status status;
 	int has_score;
 	double score;
@@ -194,6 +196,7 @@ outcome_free(outcome *o)
 	free(o->raw);
 	free(o->reason);
 	free(o->output);
+	free(o->flags);
 }
 
 static int
@@ -348,8 +351,9 @@ expand(aml_search *s, job *j, outcome *o, char *ferr, size_t ferrlen)
 		aml_node tmp;
 
 		memset(&tmp, 0, sizeof tmp);
-		rc = aml_evaluate_node(&tmp, &eres, dir, s->task);
+		rc = aml_evaluate_node(&tmp, &eres, dir, s->task, &s->review);
 		o->status = tmp.status;
+		o->flags = tmp.flags;
 		o->reason = tmp.reason;
 		o->output = tmp.output;
 		o->has_score = tmp.has_score;
@@ -379,6 +383,7 @@ commit(aml_node *n, outcome *o)
 	MOVE(plan);
 	MOVE(reason);
 	MOVE(output);
+	MOVE(flags);
 #undef MOVE
 	n->raw_answer = o->raw;
 	o->raw = NULL;
@@ -402,10 +407,11 @@ log_node(aml_search *s, const aml_node *n, int new_best)
 	const char *metric = aml_task_view(s->task)->metric;
 
 	if (n->status == AML_NODE_VALID)
-		aml_info("node %u (%s%s%s, parent %d): %s = %.6g%s", n->id, n->op,
+		aml_info("node %u (%s%s%s, parent %d): %s = %.6g%s%s%s", n->id, n->op,
 			 strcmp(n->mode, "primary") ? "/" : "",
 			 strcmp(n->mode, "primary") ? n->mode : "", n->parent, metric, n->score,
-			 new_best ? "  new best" : "");
+			 new_best ? "  new best" : "", n->flags && n->flags[0] ? "  flagged: " : "",
+			 n->flags && n->flags[0] ? n->flags : "");
 	else
 		aml_info("node %u (%s, parent %d): %s: %s", n->id, n->op, n->parent,
 			 aml_node_status_name(n->status), n->reason);

@@ -24,6 +24,7 @@
 #include "host.h"
 #include "loader.h"
 #include "mcgs.h"
+#include "review.h"
 #include "rundir.h"
 #include "task.h"
 
@@ -44,6 +45,7 @@ typedef struct aml_search {
 
 	/* owned */
 	aml_graph graph;
+	aml_review_opts review;
 	aml_mcgs *mcgs;          /* NULL for the drafts policy */
 	aml_mcgs_params params;
 	int drafts_only;

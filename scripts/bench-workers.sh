@@ -18,7 +18,7 @@ echo "|---|---|---|---|---|---|"
 base=
 for w in 1 2 4 8; do
 	"$bin" run "$task" -q -o run.dir="$out" -o run.name="w$w" -o search.policy=mcgs \
-		-o search.workers="$w" -o search.max_nodes="$nodes" -o executor=synthetic \
+		-o search.workers="$w" -o search.max_nodes="$nodes" -o executor=synthetic -o review.enabled=false \
 		-o provider.kbsynth.latency_s="$latency" >/dev/null
 	line=$(/usr/bin/python3 - "$out/w$w/summary.json" "${base:-0}" <<'PY'
 import json, sys

@@ -284,6 +284,43 @@ START_TEST(test_virtual_loss_spreads_workers)
 }
 END_TEST
 
+/* mcgs goes back to a failed improvement of a node whose children are
+ * all made (debug_prob 1), where UCT alone (debug_prob 0, or mcts)
+ * improves the valid child that gained. */
+START_TEST(test_debug_failed_improvement)
+{
+	int k;
+
+	for (k = 0; k < 3; k++) {
+		const char *kv[] = {"search.num_drafts=1", "search.reference_prob=0",
+				    "search.max_improve_children=2", k == 1 ? "search.debug_prob=0"
+				    : "search.debug_prob=1", NULL};
+		aml_mcgs_params p = params(k == 2 ? "mcts" : "mcgs", kv);
+		aml_mcgs_decision d;
+		aml_node *a, *bad;
+		aml_graph g;
+		aml_mcgs *m;
+
+		aml_graph_init(&g, 1);
+		ck_assert_int_eq(aml_mcgs_new(&p, &g, 1, &m), AML_OK);
+		a = put(m, &g, -1, "draft", AML_NODE_VALID, 0.5);
+		put(m, &g, (int32_t)a->id, "improve", AML_NODE_VALID, 0.6);
+		bad = put(m, &g, (int32_t)a->id, "improve", AML_NODE_BUGGY, 0);
+		ck_assert_int_eq(aml_mcgs_select(m, 0.2, &d), 0);
+		if (k == 0) {
+			ck_assert_int_eq(d.parent, (int32_t)bad->id);
+			ck_assert_str_eq(d.op, "debug");
+		} else {
+			ck_assert_int_eq(d.parent, 1);
+			ck_assert_str_eq(d.op, "improve");
+		}
+		aml_mcgs_release(m, &d);
+		aml_mcgs_free(m);
+		aml_graph_destroy(&g);
+	}
+}
+END_TEST
+
 START_TEST(test_evolution_on_branch_stagnation)
 {
 	const char *kv[] = {"search.num_drafts=1", "search.reference_prob=0",
@@ -507,6 +544,7 @@ main(void)
 	tcase_add_loop_test(tc, test_determinism, 0, 3);
 	tcase_add_test(tc, test_uct_prefers_the_better_branch);
 	tcase_add_test(tc, test_virtual_loss_spreads_workers);
+	tcase_add_test(tc, test_debug_failed_improvement);
 	tcase_add_test(tc, test_evolution_on_branch_stagnation);
 	tcase_add_test(tc, test_cross_branch_reference);
 	tcase_add_test(tc, test_aggregation_on_global_stagnation);

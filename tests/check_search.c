@@ -55,7 +55,9 @@ run(const char *const *kv, int expect_best)
 	char *p;
 	static const char *const base[] = {
 		"executor=synthetic", "log.level=warning", "search.time_limit_s=600",
-		"executor.synthetic.fail_rate=0.2", NULL,
+		"executor.synthetic.fail_rate=0.2",
+		/* its submissions are the sample's, which the review would flag */
+		"review.enabled=false", NULL,
 	};
 	size_t i;
 
@@ -201,6 +203,41 @@ START_TEST(test_determinism)
 }
 END_TEST
 
+/* An offline mcgs run where half the scripts fail uses all five
+ * operators: drafts, improvements, debugs of failed ones, recalls of
+ * stagnating branches and a fusion of branches. */
+START_TEST(test_all_five_operators)
+{
+	const char *kv[] = {"search.policy=mcgs", "search.workers=1", "search.max_nodes=40",
+			    "run.seed=7", "executor.synthetic.fail_rate=0.5", NULL};
+	static const char *const ops[] = {"draft", "debug", "improve", "fuse", "recall"};
+	json_object *a = run(kv, 1), *nodes = get(a, "nodes");
+	size_t i, k, debug_deep = 0;
+
+	check_graph(a, 40);
+	for (i = 0; i < json_object_array_length(nodes); i++) {
+		json_object *x = json_object_array_get_idx(nodes, i);
+		int parent = json_object_get_int(get(x, "parent"));
+
+		/* a debug below the drafts: of a failed improvement */
+		if (parent >= 0 && strcmp(json_object_get_string(get(x, "operator")), "debug") == 0
+		    && json_object_get_int(get(json_object_array_get_idx(nodes, (size_t)parent),
+					       "parent")) >= 0)
+			debug_deep++;
+	}
+	ck_assert_uint_ge(debug_deep, 1);
+	for (k = 0; k < AML_ARRAY_LEN(ops); k++) {
+		int seen = 0;
+
+		for (i = 0; i < json_object_array_length(nodes); i++)
+			seen |= strcmp(json_object_get_string(get(json_object_array_get_idx(nodes, i),
+								  "operator")), ops[k]) == 0;
+		ck_assert_msg(seen, "no %s node in the graph", ops[k]);
+	}
+	json_object_put(a);
+}
+END_TEST
+
 /* A recorded run replayed from its cassette makes the same graph with the
  * same LLM accounting; a cassette that runs out turns the rest of the
  * nodes into counted operator failures, and the run still ends well. */
@@ -312,6 +349,7 @@ main(void)
 	tcase_add_test(tc, test_parallel_mcgs);
 	tcase_add_loop_test(tc, test_policies_shapes, 0, 2);
 	tcase_add_test(tc, test_determinism);
+	tcase_add_test(tc, test_all_five_operators);
 	tcase_add_test(tc, test_record_replay);
 	tcase_add_test(tc, test_time_budget);
 	tcase_add_test(tc, test_token_and_money_budgets);

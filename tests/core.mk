@@ -89,3 +89,10 @@ TESTS += tests/check_llm_e2e
 tests_check_llm_e2e_SOURCES = tests/check_llm_e2e.c
 tests_check_llm_e2e_CFLAGS = $(TEST_CFLAGS)
 tests_check_llm_e2e_LDADD = $(TEST_LIBS) $(JSONC_LIBS)
+
+# The rule-based review of valid nodes.
+check_PROGRAMS += tests/check_review
+TESTS += tests/check_review
+tests_check_review_SOURCES = tests/check_review.c tests/check_taskutil.h
+tests_check_review_CFLAGS = $(TEST_CFLAGS)
+tests_check_review_LDADD = $(TEST_LIBS) $(JSONC_LIBS)

@@ -223,7 +223,11 @@ opkit_contract_text(const aml_op_request *req)
 	kb_puts(&b, ".\n"
 		"- It must compute a validation score on training data only (hold-out or "
 		"cross-validation) with the task's metric and print, as its last line:\n"
-		"  Final Validation Score: <number>\n");
+		"  Final Validation Score: <number>\n"
+		"  It may print before it the same metric on the data the model was fitted on:\n"
+		"  Final Training Score: <number>\n"
+		"  (a validation score far better than that, or a perfect one, is taken for a "
+		"leak and the solution is not kept).\n");
 	kb_printf(&b, "- One run of the script may take at most %.0f seconds; %.0f seconds are "
 		  "left for the whole search. Stay well inside the limit.\n",
 		  req->per_run_limit_s, req->time_left_s);
