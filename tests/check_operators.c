@@ -719,6 +719,79 @@ START_TEST(test_extract_change)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* Golden prompts: each operator's rendered system and user prompt for a
+ * fixed request, against tests/data/golden/<op>.txt.  A change to a
+ * prompt file or to the shared blocks shows here as a diff; after a
+ * deliberate change, regenerate with AML_UPDATE_GOLDEN=1 make check
+ * TESTS=tests/check_operators and review the files' diff. */
+
+static const char *const golden_ops[] = {"draft", "debug", "improve", "fuse", "recall"};
+
+START_TEST(test_golden_prompts)
+{
+	const char *op = golden_ops[_i];
+	aml_node_view sib = node(3, -1, "draft", "Gradient boosting with default settings.",
+				 parent_code, AML_NODE_VALID, "", "", 1, 0.91);
+	aml_node_view base = node(7, 3, "improve", "Random forest, 300 trees.", parent_code,
+				  AML_NODE_VALID, "", "fold 1: 0.90\n", 1, 0.9);
+	aml_node_view buggy = node(8, 7, "improve", "More trees.", parent_code, AML_NODE_BUGGY,
+				   "crashed (exit status 1): ValueError: bad input",
+				   "Traceback (most recent call last):\n  File \"solution.py\", line 9\n"
+				   "ValueError: bad input\n", 0, 0);
+	aml_node_view other = node(12, 10, "improve", "Logistic regression, C=10.", parent_code,
+				   AML_NODE_VALID, "", "", 1, 0.93);
+	const aml_node_view *sibs[] = {&sib};
+	const aml_node_view *refs[] = {&sib, &other};
+	aml_op_request req;
+	aml_op_result res;
+	char err[AML_ERRLEN], path[4200], *want = NULL, *got;
+	const char *src = getenv("AML_SRCDIR");
+	opened o = open_op(op, NULL);
+	size_t len;
+
+	canned = full_answer;
+	if (strcmp(op, "draft") == 0) {
+		req = request(NULL);
+		req.siblings = sibs;
+		req.n_siblings = 1;
+		req.seq = 1;
+	} else if (strcmp(op, "debug") == 0) {
+		req = request(&buggy);
+	} else {
+		req = request(&base);
+		req.flavor = strcmp(op, "improve") == 0 ? "features" : NULL;
+		req.mode = strcmp(op, "fuse") == 0 ? "aggregation"
+			: strcmp(op, "recall") == 0 ? "evolution" : "primary";
+		req.refs = refs;
+		req.n_refs = strcmp(op, "improve") == 0 ? 0 : 2;
+		req.siblings = strcmp(op, "improve") == 0 ? sibs : NULL;
+		req.n_siblings = strcmp(op, "improve") == 0 ? 1 : 0;
+	}
+	ck_assert_msg(run_op(o, &req, &res, err) == AML_OK, "%s: %s", op, err);
+	free_result(&res);
+	ck_assert_int_ne(asprintf(&got, "%s\n---- user ----\n%s", seen_system, seen_user), -1);
+	snprintf(path, sizeof path, "%s/tests/data/golden/%s.txt", src ? src : SRCDIR, op);
+	if (getenv("AML_UPDATE_GOLDEN")) {
+		ck_assert_int_eq(aml_write_file(path, got, strlen(got), err, sizeof err), AML_OK);
+	} else {
+		ck_assert_msg(aml_read_file(path, 0, &want, &len, err, sizeof err) == AML_OK,
+			      "%s (make it with AML_UPDATE_GOLDEN=1)", err);
+		if (strcmp(want, got) != 0) {
+			size_t i = 0;
+
+			while (want[i] && want[i] == got[i])
+				i++;
+			ck_abort_msg("%s prompt differs from %s at byte %zu: '%.60s' instead of "
+				     "'%.60s'", op, path, i, got + i, want + i);
+		}
+	}
+	free(want);
+	free(got);
+	o.d->fini(o.state);
+}
+END_TEST
+
 /* JSON objects as models really write them. */
 static const struct {
 	const char *answer;
@@ -881,6 +954,7 @@ main(void)
 	tcase_add_test(tc, test_refusals);
 	tcase_add_test(tc, test_edits_parse_and_apply);
 	tcase_add_test(tc, test_extract_change);
+	tcase_add_loop_test(tc, test_golden_prompts, 0, (int)AML_ARRAY_LEN(golden_ops));
 	tcase_add_loop_test(tc, test_json_extract, 0, (int)AML_ARRAY_LEN(jsons));
 	tcase_add_loop_test(tc, test_json_answers, 0, (int)AML_ARRAY_LEN(json_answers));
 	tcase_add_test(tc, test_output_text);

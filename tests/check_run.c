@@ -276,6 +276,49 @@ START_TEST(test_invalid_submission)
 }
 END_TEST
 
+/* Answers of every shape models give, replayed from a hand-written
+ * cassette: what the draft operator makes of each, in a whole run. */
+START_TEST(test_answer_shapes_from_cassette)
+{
+	static const struct {
+		const char *status;
+		const char *reason;
+	} want[] = {
+		{"valid", ""},                                   /* bash block, then python */
+		{"valid", ""},                                   /* JSON with prose around it */
+		{"operator_failed", "the answer has no code block"},
+		{"operator_failed", "none in Python"},           /* an R block */
+		{"buggy", "SyntaxError"},                        /* cut off mid-script */
+		{"operator_failed", "no recorded answer left"},  /* the cassette is spent */
+	};
+	char cas[4200];
+	const char *kv[] = {"provider=replay", cas, "search.policy=drafts", "search.num_drafts=6",
+			    "search.workers=1", NULL};
+	aml_config *cfg;
+	aml_run_result res;
+	char err[AML_ERRLEN] = "", rel[64];
+	json_object *n;
+	size_t i;
+
+	snprintf(cas, sizeof cas, "provider.cassette=%s/tests/data/cassettes/answer-shapes.jsonl",
+		 SRCDIR);
+	cfg = config(kv);
+	ck_assert_msg(aml_run(cfg, TASK, &res, err, sizeof err) == AML_OK, "%s", err);
+	ck_assert_uint_eq(res.nodes, AML_ARRAY_LEN(want));
+	ck_assert_int_eq(res.has_best, 1);
+	for (i = 0; i < AML_ARRAY_LEN(want); i++) {
+		snprintf(rel, sizeof rel, "nodes/%04zu/node.json", i);
+		n = read_json(res.run_dir, rel);
+		ck_assert_msg(strcmp(jstr(n, "status"), want[i].status) == 0
+			      && strstr(jstr(n, "reason"), want[i].reason) != NULL,
+			      "node %zu: %s: %s", i, jstr(n, "status"), jstr(n, "reason"));
+		json_object_put(n);
+	}
+	aml_run_result_free(&res);
+	aml_config_free(cfg);
+}
+END_TEST
+
 static const struct {
 	const char *kv;
 	const char *task;
@@ -324,6 +367,7 @@ main(void)
 	tcase_add_test(tc, test_script_hangs);
 	tcase_add_test(tc, test_script_without_score);
 	tcase_add_test(tc, test_invalid_submission);
+	tcase_add_test(tc, test_answer_shapes_from_cassette);
 	tcase_add_loop_test(tc, test_refusals, 0, (int)AML_ARRAY_LEN(refusals));
 	suite_add_tcase(s, tc);
 	return aml_test_main(s);
