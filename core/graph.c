@@ -31,6 +31,7 @@ node_free(aml_node *n)
 	free(n->reason);
 	free(n->output);
 	free(n->flags);
+	free(n->review);
 	free(n->children);
 	free(n->refs);
 	free(n->ref_kinds);

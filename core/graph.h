@@ -39,6 +39,7 @@ typedef struct aml_node {
 	char *reason;            /* why not valid, "" when valid */
 	char *output;            /* trimmed output for operators */
 	char *flags;             /* the review's flags (review.h), "" or NULL: none */
+	char *review;            /* the LLM review's note, NULL when none */
 	int has_score;
 	double score;
 	aml_exec_outcome outcome;

@@ -47,6 +47,23 @@ aml_review_opts_load(aml_review_opts *o, const aml_config *cfg, char *err, size_
 				       err, errlen))
 	    || (rc = aml_config_double(cfg, "review.train_gap", &o->train_gap, err, errlen)))
 		return rc;
+	{
+		const char *llm = aml_config_get(cfg, "review.llm");
+
+		if (llm == NULL || strcmp(llm, "off") == 0) {
+			o->llm = AML_REVIEW_LLM_OFF;
+		} else if (strcmp(llm, "flagged") == 0) {
+			o->llm = AML_REVIEW_LLM_FLAGGED;
+		} else if (strcmp(llm, "all") == 0) {
+			o->llm = AML_REVIEW_LLM_ALL;
+		} else {
+			aml_seterr(err, errlen, "%s: review.llm must be off, flagged or all, got '%s'",
+				   aml_config_source(cfg, "review.llm"), llm);
+			return AML_EINVAL;
+		}
+		if (!o->enabled)
+			o->llm = AML_REVIEW_LLM_OFF;
+	}
 	if (!(o->sample_copy_frac > 0 && o->sample_copy_frac <= 1) || !(o->train_gap >= 0)) {
 		aml_seterr(err, errlen, "review.sample_copy_frac must be in (0, 1] and "
 			   "review.train_gap >= 0");
@@ -175,4 +192,44 @@ aml_review_node(const aml_review_opts *o, const aml_task_info *task, double scor
 	}
 	*flags = aml_sb_take(&b);
 	return *flags ? AML_OK : AML_ENOMEM;
+}
+
+int
+aml_review_wants_llm(const aml_review_opts *o, const char *flags)
+{
+	if (o->llm == AML_REVIEW_LLM_ALL)
+		return 1;
+	return o->llm == AML_REVIEW_LLM_FLAGGED && flags && flags[0];
+}
+
+int
+aml_review_apply_verdict(const char *verdict, char **flags, char **note)
+{
+	aml_sb b = {0};
+
+	*note = NULL;
+	if (strncmp(verdict, "clear:", 6) == 0) {
+		aml_sb_printf(&b, "cleared by the LLM review:%s%s%s", verdict + 6,
+			      *flags && (*flags)[0] ? " (was: " : "",
+			      *flags && (*flags)[0] ? *flags : "");
+		if (*flags && (*flags)[0])
+			aml_sb_puts(&b, ")");
+		free(*flags);
+		*flags = strdup("");
+	} else if (strncmp(verdict, "suspicious:", 11) == 0) {
+		aml_sb f = {0};
+		const char *why = verdict + 11;
+
+		while (*why == ' ')
+			why++;
+		aml_sb_printf(&b, "flagged by the LLM review: %s", why);
+		aml_sb_printf(&f, "%s%sllm: %s", *flags ? *flags : "",
+			      *flags && (*flags)[0] ? "; " : "", why);
+		free(*flags);
+		*flags = aml_sb_take(&f);
+	} else {
+		aml_sb_printf(&b, "the LLM review gave no verdict: %s", verdict);
+	}
+	*note = aml_sb_take(&b);
+	return *note && *flags ? AML_OK : AML_ENOMEM;
 }

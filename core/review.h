@@ -38,9 +38,24 @@ typedef struct aml_review_opts {
 	int keep_flagged;        /* review.keep_flagged: flags do not bar best */
 	double sample_copy_frac; /* review.sample_copy_frac */
 	double train_gap;        /* review.train_gap: relative margin */
+	int llm;                 /* review.llm: AML_REVIEW_LLM_* */
 } aml_review_opts;
 
+/* Which valid nodes the feedback role reviews (the review operator):
+ * none, the flagged ones (a "clear" verdict lifts their flags), or all
+ * (a "suspicious" verdict flags them). */
+enum { AML_REVIEW_LLM_OFF, AML_REVIEW_LLM_FLAGGED, AML_REVIEW_LLM_ALL };
+
 int aml_review_opts_load(aml_review_opts *o, const aml_config *cfg, char *err, size_t errlen);
+
+/* Whether node flags ("" or NULL: none) go to the feedback role. */
+int aml_review_wants_llm(const aml_review_opts *o, const char *flags);
+
+/* Apply the review operator's verdict ("clear: why" or "suspicious: why")
+ * to *flags (malloc()ed, replaced); *note gets what the node records
+ * (malloc()ed).  An answer of another shape leaves the flags and says so
+ * in the note.  AML_OK or AML_ENOMEM. */
+int aml_review_apply_verdict(const char *verdict, char **flags, char **note);
 
 /* Review a valid node: its score, its stdout text (may be NULL) and its
  * submission file.  *flags gets a malloc()ed "" or the flags; AML_OK or

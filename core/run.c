@@ -18,6 +18,7 @@
 #include "loader.h"
 #include "log.h"
 #include "registry.h"
+#include "review.h"
 #include "run.h"
 #include "rundir.h"
 #include "search.h"
@@ -79,6 +80,23 @@ open_slot(run_state *st, aml_kind kind, const char *slot, aml_plugin **out,
 		  m->version, p->libpath);
 	*out = p;
 	return AML_OK;
+}
+
+/* Open the operator plugin of slot operators.<name> as st->ops[n_ops]
+ * (counted even when it fails, so cleanup frees its name). */
+static int
+open_op(run_state *st, const char *name, char *err, size_t errlen)
+{
+	aml_search_op *o = &st->ops[st->n_ops++];
+	aml_sb slot = {0};
+	int rc;
+
+	aml_sb_printf(&slot, "operators.%s", name);
+	o->name = strdup(name);
+	rc = slot.oom || o->name == NULL ? AML_ENOMEM
+		: open_slot(st, AML_KIND_OPERATOR, slot.s, &o->plugin, err, errlen);
+	aml_sb_free(&slot);
+	return rc;
 }
 
 /* Does the interpreter import what every generated script needs? */
@@ -207,6 +225,8 @@ write_summary(run_state *st, aml_run_result *res, const char *chosen_why)
 				       n->has_score ? json_object_new_double(n->score) : NULL);
 		json_object_object_add(j, "reason", json_object_new_string(n->reason));
 		json_object_object_add(j, "flags", json_object_new_string(n->flags ? n->flags : ""));
+		if (n->review)
+			json_object_object_add(j, "review", json_object_new_string(n->review));
 		json_object_object_add(j, "exec_seconds", json_object_new_double(n->exec_seconds));
 		json_object_object_add(j, "tokens_in", json_object_new_int64((int64_t)n->tokens_in));
 		json_object_object_add(j, "tokens_out", json_object_new_int64((int64_t)n->tokens_out));
@@ -342,6 +362,7 @@ aml_run(const aml_config *cfg, const char *task_dir, aml_run_result *res,
 	run_state st;
 	const char *const *need;
 	const char *policy, *python, *feedback;
+	size_t k;
 	char *cfgtext = NULL, *logpath;
 	int rc;
 
@@ -384,19 +405,17 @@ aml_run(const aml_config *cfg, const char *task_dir, aml_run_result *res,
 	}
 	if ((rc = open_slot(&st, AML_KIND_EXECUTOR, "executor", &st.executor, err, errlen)))
 		goto out;
-	for (; need[st.n_ops] && st.n_ops < MAX_OPS; st.n_ops++) {
-		aml_sb slot = {0};
-
-		aml_sb_printf(&slot, "operators.%s", need[st.n_ops]);
-		st.ops[st.n_ops].name = strdup(need[st.n_ops]);
-		rc = slot.oom || st.ops[st.n_ops].name == NULL ? AML_ENOMEM
-			: open_slot(&st, AML_KIND_OPERATOR, slot.s, &st.ops[st.n_ops].plugin,
-				    err, errlen);
-		aml_sb_free(&slot);
-		if (rc != AML_OK) {
-			st.n_ops++;
+	for (k = 0; need[k] && st.n_ops < MAX_OPS - 1; k++)
+		if ((rc = open_op(&st, need[k], err, errlen)) != AML_OK)
 			goto out;
-		}
+	{
+		aml_review_opts ro;
+
+		if ((rc = aml_review_opts_load(&ro, cfg, err, errlen)) != AML_OK)
+			goto out;
+		if (ro.llm != AML_REVIEW_LLM_OFF
+		    && (rc = open_op(&st, "review", err, errlen)) != AML_OK)
+			goto out;
 	}
 	python = aml_host_param(st.executor, cfg, "python");
 	if (python == NULL)

@@ -248,6 +248,8 @@ aml_rundir_write_node(const aml_rundir *rd, const aml_node *n,
 	json_object_object_add(o, "status", json_object_new_string(aml_node_status_name(n->status)));
 	json_object_object_add(o, "reason", json_object_new_string(n->reason));
 	json_object_object_add(o, "flags", json_object_new_string(n->flags ? n->flags : ""));
+	if (n->review)
+		json_object_object_add(o, "review", json_object_new_string(n->review));
 	json_object_object_add(o, "outcome",
 			       json_object_new_string(n->code ? aml_exec_outcome_name(n->outcome) : "not_run"));
 	json_object_object_add(o, "exit_code", json_object_new_int(n->exit_code));

@@ -178,7 +178,7 @@ typedef struct job {
 
 /* What an expansion produced, committed to the node under the lock. */
 typedef struct outcome {
-	char *code, *plan, *raw, *reason, *output, *flags;
+	char *code, *plan, *raw, *reason, *output, *flags, *review;
 	aml_node_status status;
 	int has_score;
 	double score;
@@ -197,6 +197,7 @@ outcome_free(outcome *o)
 	free(o->reason);
 	free(o->output);
 	free(o->flags);
+	free(o->review);
 }
 
 static int
@@ -266,6 +267,66 @@ set_reason(outcome *o, aml_node_status st, const char *why)
 	o->status = st;
 	free(o->reason);
 	o->reason = strdup(why);
+}
+
+/* The feedback role's verdict on the valid outcome o of node id (the
+ * review operator): a "clear" lifts the rules' flags, a "suspicious"
+ * adds one; a failed review leaves the flags and says so.  Outside the
+ * lock. */
+static int
+llm_review(aml_search *s, const job *j, uint32_t id, outcome *o, char *ferr, size_t ferrlen)
+{
+	aml_plugin *op = find_op(s, "review");
+	aml_node_view v;
+	aml_op_request req;
+	aml_op_result res;
+	char err[AML_ERRLEN] = "";
+	int rc;
+
+	if (op == NULL)
+		return AML_OK; /* review.llm off when the run was set up */
+	memset(&v, 0, sizeof v);
+	v.id = id;
+	v.parent_id = j->d.parent;
+	v.branch = j->n->branch;
+	v.op = j->d.op;
+	v.plan = o->plan ? o->plan : "";
+	v.code = o->code;
+	v.status = AML_NODE_VALID;
+	v.reason = "";
+	v.output = o->output ? o->output : "";
+	v.has_score = o->has_score;
+	v.score = o->score;
+	v.exec_seconds = o->exec_seconds;
+	memset(&req, 0, sizeof req);
+	memset(&res, 0, sizeof res);
+	req.task = aml_task_view(s->task);
+	req.node = &v;
+	req.mode = "review";
+	req.flavor = o->flags ? o->flags : "";
+	req.node_id = id;
+	req.seed = s->seed * 1000003u + id;
+	req.time_left_s = s->time_limit_s - (aml_now() - s->t0);
+	req.per_run_limit_s = s->exec_timeout_s;
+	rc = aml_plugin_operator(op)->run(op->state, &req, &res, err, sizeof err);
+	o->tokens_in += res.tokens_in;
+	o->tokens_out += res.tokens_out;
+	if (rc == AML_OK && res.plan) {
+		rc = aml_review_apply_verdict(res.plan, &o->flags, &o->review);
+	} else {
+		aml_sb b = {0};
+
+		aml_sb_printf(&b, "the LLM review failed: %s", err[0] ? err : aml_strerror(rc));
+		o->review = aml_sb_take(&b);
+		rc = o->review ? AML_OK : AML_ENOMEM;
+		aml_warn("node %u: %s", id, o->review ? o->review : "out of memory");
+	}
+	free(res.code);
+	free(res.plan);
+	free(res.raw_answer);
+	if (rc != AML_OK)
+		aml_seterr(ferr, ferrlen, "node %u: review: %s", id, aml_strerror(rc));
+	return rc;
 }
 
 /* The expansion itself, outside the lock.  Returns a negative status
@@ -371,6 +432,8 @@ expand(aml_search *s, job *j, outcome *o, char *ferr, size_t ferrlen)
 	}
 	free(eres.detail);
 	free(dir);
+	if (o->status == AML_NODE_VALID && aml_review_wants_llm(&s->review, o->flags))
+		return llm_review(s, j, id, o, ferr, ferrlen);
 	return AML_OK;
 }
 
@@ -384,6 +447,7 @@ commit(aml_node *n, outcome *o)
 	MOVE(reason);
 	MOVE(output);
 	MOVE(flags);
+	MOVE(review);
 #undef MOVE
 	n->raw_answer = o->raw;
 	o->raw = NULL;

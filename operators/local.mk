@@ -68,3 +68,15 @@ dist_recall_DATA = operators/recall/manifest.yaml
 recallpromptsdir = $(pkgdatadir)/operators/recall/prompts
 dist_recallprompts_DATA = operators/recall/prompts/system.txt operators/recall/prompts/recall.txt
 PLUGIN_LIBDIRS += $(abs_top_builddir)/operators/recall/.libs
+
+# review (the feedback role's verdict on a valid node; review.llm)
+pkglib_LTLIBRARIES += operators/review/review.la
+operators_review_review_la_SOURCES = operators/review/review.c
+operators_review_review_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/operators/common
+operators_review_review_la_LDFLAGS = $(AML_MODULE_FLAGS)
+operators_review_review_la_LIBADD = operators/common/libopkit.la $(JSONC_LIBS)
+reviewdir = $(pkgdatadir)/operators/review
+dist_review_DATA = operators/review/manifest.yaml
+reviewpromptsdir = $(pkgdatadir)/operators/review/prompts
+dist_reviewprompts_DATA = operators/review/prompts/system.txt operators/review/prompts/review.txt
+PLUGIN_LIBDIRS += $(abs_top_builddir)/operators/review/.libs

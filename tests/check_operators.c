@@ -25,7 +25,7 @@
 
 static const char *canned;        /* the answer it gives */
 static int canned_rc = AML_OK;
-static char *seen_user, *seen_system, *seen_structured;
+static char *seen_user, *seen_system, *seen_structured, seen_role[32];
 static int calls;
 
 static int
@@ -37,6 +37,7 @@ fake_llm(const aml_llm_request *req, aml_llm_response *resp, char *err, size_t e
 	seen_user = strdup(req->user ? req->user : "");
 	seen_system = strdup(req->system ? req->system : "");
 	seen_structured = strdup(req->structured ? req->structured : "");
+	snprintf(seen_role, sizeof seen_role, "%s", req->role ? req->role : "");
 	calls++;
 	memset(resp, 0, sizeof *resp);
 	if (canned_rc != AML_OK) {
@@ -792,6 +793,57 @@ START_TEST(test_golden_prompts)
 }
 END_TEST
 
+/* The review operator asks the feedback role and reads its verdict
+ * however it is wrapped; no verdict is a failure with the answer kept. */
+static const struct {
+	const char *answer;
+	int rc;
+	const char *plan;
+} verdicts[] = {
+	{"{\"suspicious\": false, \"reason\": \"sound 5-fold CV\"}", AML_OK, "clear: sound 5-fold CV"},
+	{"The script scores on its training rows.\n```json\n{\"suspicious\": \"true\", "
+	 "\"explanation\": \"fit and scored on the same rows\"}\n```", AML_OK,
+	 "suspicious: fit and scored on the same rows"},
+	{"{\"suspicious\": true}", AML_OK, "suspicious: no reason given"},
+	{"Looks fine to me.", AML_EFORMAT, NULL},
+	{"{\"verdict\": \"ok\"}", AML_EFORMAT, NULL},
+};
+
+START_TEST(test_review_operator)
+{
+	aml_node_view n = node(7, 3, "improve", "More trees.", parent_code, AML_NODE_VALID, "",
+			       "fold 1: 1.0\n", 1, 1.0);
+	aml_op_request req = request(&n);
+	aml_op_result res;
+	char err[AML_ERRLEN];
+	opened o = open_op("review", NULL);
+	json_object *j;
+
+	req.mode = "review";
+	req.flavor = "perfect_score: accuracy 1 is the best possible";
+	canned = verdicts[_i].answer;
+	ck_assert_int_eq(run_op(o, &req, &res, err), verdicts[_i].rc);
+	ck_assert_str_eq(seen_role, "feedback");
+	ck_assert_msg(strstr(seen_user, "perfect_score: accuracy 1 is the best possible")
+		      && strstr(seen_user, "n_estimators=300") && strstr(seen_user, "fold 1: 1.0")
+		      && strstr(seen_user, "{{") == NULL, "%s", seen_user);
+	j = structured();
+	ck_assert_str_eq(jstr(j, "operator"), "review");
+	json_object_put(j);
+	ck_assert_ptr_null(res.code);
+	if (verdicts[_i].plan) {
+		ck_assert_str_eq(res.plan, verdicts[_i].plan);
+	} else {
+		ck_assert_ptr_null(res.plan);
+		ck_assert_str_eq(res.raw_answer, verdicts[_i].answer);
+		ck_assert_msg(strstr(err, "no {\"suspicious\": true|false} verdict"), "%s", err);
+	}
+	ck_assert_uint_eq(res.tokens_in, 100);
+	free_result(&res);
+	o.d->fini(o.state);
+}
+END_TEST
+
 /* JSON objects as models really write them. */
 static const struct {
 	const char *answer;
@@ -954,6 +1006,7 @@ main(void)
 	tcase_add_test(tc, test_refusals);
 	tcase_add_test(tc, test_edits_parse_and_apply);
 	tcase_add_test(tc, test_extract_change);
+	tcase_add_loop_test(tc, test_review_operator, 0, (int)AML_ARRAY_LEN(verdicts));
 	tcase_add_loop_test(tc, test_golden_prompts, 0, (int)AML_ARRAY_LEN(golden_ops));
 	tcase_add_loop_test(tc, test_json_extract, 0, (int)AML_ARRAY_LEN(jsons));
 	tcase_add_loop_test(tc, test_json_answers, 0, (int)AML_ARRAY_LEN(json_answers));

@@ -139,6 +139,29 @@ START_TEST(test_sample_copy_and_off)
 }
 END_TEST
 
+/* The feedback role's verdicts on a node's flags. */
+START_TEST(test_apply_verdict)
+{
+	char *flags = strdup("perfect_score: accuracy 1"), *note = NULL;
+
+	ck_assert_int_eq(aml_review_apply_verdict("clear: iris is easy", &flags, &note), AML_OK);
+	ck_assert_str_eq(flags, "");
+	ck_assert_str_eq(note, "cleared by the LLM review: iris is easy (was: perfect_score: "
+			 "accuracy 1)");
+	free(note);
+	ck_assert_int_eq(aml_review_apply_verdict("suspicious: fit on the test rows", &flags, &note),
+			 AML_OK);
+	ck_assert_str_eq(flags, "llm: fit on the test rows");
+	ck_assert_str_eq(note, "flagged by the LLM review: fit on the test rows");
+	free(note);
+	ck_assert_int_eq(aml_review_apply_verdict("maybe", &flags, &note), AML_OK);
+	ck_assert_str_eq(flags, "llm: fit on the test rows");
+	ck_assert_str_eq(note, "the LLM review gave no verdict: maybe");
+	free(note);
+	free(flags);
+}
+END_TEST
+
 /* A whole run with a script that claims a perfect score: flagged, so no
  * best and no submission; with review.keep_flagged it is the best. */
 START_TEST(test_run_keeps_no_flagged_best)
@@ -153,9 +176,9 @@ START_TEST(test_run_keeps_no_flagged_best)
 		"    for i, r in enumerate(rows):\n"
 		"        f.write('%s,%s\\n' % (r[0], ['setosa', 'versicolor', 'virginica'][i % 3]))\n"
 		"print('Final Validation Score: 1.0')\n```";
-	char run_dir[4200], plugins[8400];
+	char run_dir[4200], plugins[8400], cassette[4200], *cas;
 	const char *kv[] = {"provider=tp-good", answer, "search.num_drafts=1", "search.policy=drafts",
-			    "log.level=error", run_dir, NULL, NULL};
+			    "log.level=error", run_dir, NULL, NULL, NULL, NULL};
 	const char *saved = getenv("AUTOMLGEN_PLUGIN_PATH");
 	char err[AML_ERRLEN] = "";
 	aml_config *cfg = NULL;
@@ -167,8 +190,19 @@ START_TEST(test_run_keeps_no_flagged_best)
 	snprintf(plugins, sizeof plugins, "%s:%s/tests/data/plugins", saved ? saved : "", SRCDIR);
 	setenv("AUTOMLGEN_PLUGIN_PATH", plugins, 1);
 	snprintf(run_dir, sizeof run_dir, "run.dir=%s", tmp);
-	for (keep = 0; keep < 2; keep++) {
-		kv[6] = keep ? "review.keep_flagged=true" : NULL;
+	/* the feedback role's verdicts, replayed: the first run asks none */
+	tu_write(tmp, "review.jsonl",
+		 "{\"role\": \"feedback\", \"operator\": \"review\", \"answer\": {\"text\": "
+		 "\"Looking at it:\\n```json\\n{\\\"suspicious\\\": false, \\\"reason\\\": "
+		 "\\\"iris classes separate cleanly\\\"}\\n```\"}}\n");
+	cas = aml_path_join(tmp, "review.jsonl");
+	snprintf(cassette, sizeof cassette, "feedback.cassette=%s", cas);
+	free(cas);
+	/* 0: flagged, no best; 1: keep_flagged; 2: the LLM review clears it */
+	for (keep = 0; keep < 3; keep++) {
+		kv[6] = keep == 1 ? "review.keep_flagged=true" : keep == 2 ? "review.llm=flagged" : NULL;
+		kv[7] = keep == 2 ? "feedback=replay" : NULL;
+		kv[8] = keep == 2 ? cassette : NULL;
 		ck_assert_int_eq(aml_config_new(&cfg, err, sizeof err), AML_OK);
 		for (size_t i = 0; kv[i]; i++)
 			ck_assert_msg(aml_config_set_arg(cfg, kv[i], err, sizeof err) == AML_OK,
@@ -176,14 +210,24 @@ START_TEST(test_run_keeps_no_flagged_best)
 		ck_assert_msg(aml_run(cfg, BUILDDIR "/examples/tasks/iris", &res, err, sizeof err)
 			      == AML_OK, "%s", err);
 		ck_assert_uint_eq(res.valid, 1);
-		ck_assert_int_eq(res.has_best, keep);
+		ck_assert_int_eq(res.has_best, keep > 0);
 		path = aml_path_join(res.run_dir, "summary.json");
 		sum = json_object_from_file(path);
 		free(path);
 		ck_assert_ptr_nonnull(sum);
 		node = json_object_array_get_idx(json_object_object_get(sum, "nodes"), 0);
-		ck_assert_msg(strstr(json_object_get_string(json_object_object_get(node, "flags")),
-				     "perfect_score"), "%s", json_object_to_json_string(node));
+		if (keep < 2) {
+			ck_assert_msg(strstr(json_object_get_string(json_object_object_get(node, "flags")),
+					     "perfect_score"), "%s", json_object_to_json_string(node));
+		} else {
+			ck_assert_str_eq(json_object_get_string(json_object_object_get(node, "flags")), "");
+			ck_assert_msg(strstr(json_object_get_string(json_object_object_get(node, "review")),
+					     "cleared by the LLM review: iris classes separate cleanly "
+					     "(was: perfect_score"), "%s", json_object_to_json_string(node));
+			ck_assert_int_eq(json_object_get_int(json_object_object_get(json_object_object_get(
+				json_object_object_get(json_object_object_get(sum, "llm"), "roles"),
+				"feedback"), "calls")), 1);
+		}
 		ck_assert_msg(strstr(json_object_get_string(json_object_object_get(sum, "chosen")),
 				     keep ? "the best validation score" : "did not flag"), "%s",
 			      json_object_get_string(json_object_object_get(sum, "chosen")));
@@ -205,6 +249,7 @@ main(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, test_rules, 0, (int)AML_ARRAY_LEN(cases));
 	tcase_add_test(tc, test_sample_copy_and_off);
+	tcase_add_test(tc, test_apply_verdict);
 	tcase_add_test(tc, test_run_keeps_no_flagged_best);
 	suite_add_tcase(s, tc);
 	return aml_test_main(s);
