@@ -14,6 +14,7 @@ core_libamlcore_la_SOURCES = \
 	core/rundir.c core/rundir.h \
 	core/evaluate.c core/evaluate.h \
 	core/review.c core/review.h \
+	core/preview.c core/preview.h \
 	core/mcgs.c core/mcgs.h \
 	core/search.c core/search.h \
 	core/run.c core/run.h

@@ -17,6 +17,7 @@
 #include "kb.h"
 #include "loader.h"
 #include "log.h"
+#include "preview.h"
 #include "registry.h"
 #include "review.h"
 #include "run.h"
@@ -383,6 +384,19 @@ aml_run(const aml_config *cfg, const char *task_dir, aml_run_result *res,
 	rc = aml_task_load(task_dir, &st.task, err, errlen);
 	if (rc != AML_OK)
 		goto out;
+	{
+		int prc;
+		char perr[AML_ERRLEN] = "";
+		char *preview = aml_preview_text(st.task, &prc, perr, sizeof perr);
+
+		if (preview == NULL && prc == AML_ENOMEM) {
+			rc = prc;
+			goto out;
+		}
+		if (preview == NULL)
+			aml_warn("no data preview for the prompts: %s", perr);
+		aml_task_set_preview(st.task, preview);
+	}
 	st.ctx.task = aml_task_view(st.task);
 	rc = aml_registry_scan(aml_config_get(cfg, "plugins.path"), &st.reg, err, errlen);
 	if (rc != AML_OK)

@@ -80,6 +80,7 @@ static const char *const yaml_keys[] = {
 
 struct aml_task_info {
 	aml_task view;
+	char *preview;           /* view.data_preview, owned */
 	char *root;
 	char *public_dir;
 	char *answers;
@@ -1929,6 +1930,7 @@ aml_task_free(aml_task_info *t)
 
 	if (t == NULL)
 		return;
+	free(t->preview);
 	free(t->root);
 	free(t->public_dir);
 	free(t->answers);
@@ -2281,4 +2283,12 @@ int
 aml_task_print(const aml_task_info *t, FILE *f, int json)
 {
 	return json ? print_json(t, f) : print_text(t, f);
+}
+
+void
+aml_task_set_preview(aml_task_info *t, char *text)
+{
+	free(t->preview);
+	t->preview = text;
+	t->view.data_preview = text;
 }

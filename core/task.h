@@ -49,6 +49,10 @@ typedef struct aml_task_info aml_task_info;
  * AML_ENOMEM, AML_EIO. */
 int aml_task_load(const char *dir, aml_task_info **out, char *err, size_t errlen);
 
+/* Give the task its data preview (preview.h; transferred, may be NULL):
+ * the view's data_preview then points at it. */
+void aml_task_set_preview(aml_task_info *t, char *text);
+
 /* The ABI view of the profile (borrowed, valid until aml_task_free).
  * Note: test_file is "" when the task has no test CSV (image folders);
  * test_rows then counts the sample's rows. */

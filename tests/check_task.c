@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "check_taskutil.h"
+#include "preview.h"
 #include "task.h"
 
 static aml_task_info *
@@ -471,6 +472,66 @@ START_TEST(test_base_and_variants)
 }
 END_TEST
 
+/* The data preview the prompts carry: every column with its type and
+ * values, the target's distribution, the first rows; on a wide file the
+ * columns past the limit are counted, the target still described. */
+START_TEST(test_preview)
+{
+	char err[AML_ERRLEN] = "", *text, *tmp = aml_test_tmpdir(), *dir;
+	aml_task_info *t;
+	aml_sb b = {0};
+	int rc;
+	size_t i, j;
+
+	t = load_ok(tu_fixture("strlabels"));
+	text = aml_preview_text(t, &rc, err, sizeof err);
+	ck_assert_msg(text != NULL, "%s", err);
+	ck_assert_msg(strstr(text, "train.csv: 5 column(s)") && strstr(text, ", 15 rows")
+		      && strstr(text, "- sepal: float, min 4.1,")
+		      && strstr(text, "- note: string, 2 distinct: plain (14), ")
+		      && strstr(text, "- species [target]: string, 3 distinct")
+		      && strstr(text, "Target distribution of species: ")
+		      && strstr(text, "First rows of train.csv:\nid,sepal,petal,note,species\n"
+				"r000,6.3,3.4,plain,setosa\n"), "%s", text);
+	aml_task_set_preview(t, text);
+	ck_assert_ptr_eq(aml_task_view(t)->data_preview, text);
+	aml_task_free(t);
+
+	/* 100 feature columns and a label at the end */
+	for (i = 0; i < 100; i++)
+		aml_sb_printf(&b, "f%zu,", i);
+	aml_sb_puts(&b, "y\n");
+	for (j = 0; j < 30; j++) {
+		for (i = 0; i < 100; i++)
+			aml_sb_printf(&b, "%zu,", (i * j) % 7);
+		aml_sb_printf(&b, "%s\n", j % 3 ? "a" : "b");
+	}
+	{
+		edit e[] = {
+			{"public/description.md", "Accuracy."},
+			{"public/train.csv", b.s},
+			{"public/sample_submission.csv", "id,y\n1,a\n"},
+		};
+
+		ck_assert(!b.oom);
+		dir = make_task(tmp, e, AML_ARRAY_LEN(e));
+	}
+	t = load_ok(dir);
+	text = aml_preview_text(t, &rc, err, sizeof err);
+	ck_assert_msg(text != NULL, "%s", err);
+	ck_assert_msg(strstr(text, "- f59: integer") && !strstr(text, "- f60:")
+		      && strstr(text, "- ... and 40 more columns: 40 numeric, 0 string")
+		      && strstr(text, "- y [target]: string") && !strstr(text, "First rows"),
+		      "%s", text);
+	free(text);
+	aml_task_free(t);
+	free(dir);
+	aml_sb_free(&b);
+	aml_test_rmtree(tmp);
+	free(tmp);
+}
+END_TEST
+
 START_TEST(test_large_train)
 {
 	char *tmp = aml_test_tmpdir(), *dir;
@@ -671,6 +732,7 @@ main(void)
 	tcase_add_test(tc, test_base_and_variants);
 	tcase_add_loop_test(tc, test_metric_wordings, 0, (int)AML_ARRAY_LEN(wordings));
 	tcase_add_test(tc, test_large_train);
+	tcase_add_test(tc, test_preview);
 	tcase_add_test(tc, test_pixels_and_numbers);
 	tcase_add_test(tc, test_print);
 	tcase_add_test(tc, test_names);

@@ -43,7 +43,7 @@ extern "C" {
 #endif
 
 #define AML_ABI_MAJOR 1
-#define AML_ABI_MINOR 0
+#define AML_ABI_MINOR 1
 
 /* The one symbol every plugin exports (the descriptor). */
 #define AML_PLUGIN_SYMBOL "aml_plugin_descriptor"
@@ -141,6 +141,10 @@ typedef struct aml_task {
 	size_t train_rows;
 	size_t test_rows;
 	size_t n_features;       /* train columns other than id and labels */
+	/* ABI 1.1: a few hundred words on the data for prompts (columns with
+	 * types and values, missing counts, the target's distribution, the
+	 * first rows, sizes); NULL when it could not be computed */
+	const char *data_preview;
 } aml_task;
 
 /* ------------------------------------------------------------------ */

@@ -204,6 +204,8 @@ opkit_task_text(const aml_task *t)
 		kb_puts(&b, ".\n");
 	}
 	kb_printf(&b, "Feature columns: %zu.\n", t->n_features);
+	if (t->data_preview && t->data_preview[0]) /* ABI 1.1: the core's preview */
+		kb_printf(&b, "\n%s", t->data_preview);
 	return kb_take(&b);
 }
 

@@ -37,7 +37,8 @@ int opkit_render(const char *tmpl, const opkit_var *vars, size_t n,
 int opkit_load_prompt(const aml_host *host, aml_plugin *self, const char *file,
 		      char **out, char *err, size_t errlen);
 
-/* The task in a few lines: type, metric and direction, columns, files. */
+/* The task in a few lines: type, metric and direction, columns, files;
+ * then the core's data preview when there is one. */
 char *opkit_task_text(const aml_task *t);
 /* The workspace contract, limits and leakage rules for this request. */
 char *opkit_contract_text(const aml_op_request *req);
