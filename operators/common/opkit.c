@@ -1159,27 +1159,36 @@ opkit_op_fini(opkit_op *op)
 }
 
 int
-opkit_op_complete(const opkit_op *op, const aml_op_request *req,
-		  const char *user, const char *structured,
-		  const char *parent_code, aml_op_result *res,
-		  char *err, size_t errlen)
+opkit_ask(const opkit_op *op, const aml_op_request *req, const char *role,
+	  const char *user, const char *structured, aml_llm_response *resp,
+	  char *err, size_t errlen)
 {
-	const aml_host *h = op->host;
 	aml_llm_request lr;
-	aml_llm_response lresp;
-	char *code = NULL, *plan = NULL, why[512] = "";
-	int rc;
 
 	memset(&lr, 0, sizeof lr);
-	memset(&lresp, 0, sizeof lresp);
-	lr.role = "code";
+	memset(resp, 0, sizeof *resp);
+	lr.role = role;
 	lr.system = op->system;
 	lr.user = user;
 	lr.structured = structured;
 	lr.temperature = op->temperature;
 	lr.node_id = req->node_id;
 	lr.seed = req->seed;
-	rc = h->llm_complete(op->self, &lr, &lresp, err, errlen);
+	return op->host->llm_complete(op->self, &lr, resp, err, errlen);
+}
+
+int
+opkit_op_complete(const opkit_op *op, const aml_op_request *req,
+		  const char *user, const char *structured,
+		  const char *parent_code, aml_op_result *res,
+		  char *err, size_t errlen)
+{
+	const aml_host *h = op->host;
+	aml_llm_response lresp;
+	char *code = NULL, *plan = NULL, why[512] = "";
+	int rc;
+
+	rc = opkit_ask(op, req, "code", user, structured, &lresp, err, errlen);
 	res->tokens_in = lresp.tokens_in;
 	res->tokens_out = lresp.tokens_out;
 	if (rc != AML_OK)

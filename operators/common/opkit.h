@@ -169,6 +169,14 @@ int opkit_param_long(const opkit_op *op, const char *key, long def, long lo,
 int opkit_param_double(const opkit_op *op, const char *key, double def, double lo,
 		       double hi, double *out, char *err, size_t errlen);
 
+/* Ask the provider of role ("code", "feedback") with op's system prompt
+ * and temperature, user and structured text, for req's node and seed.
+ * resp is filled as host->llm_complete does (free its strings with the
+ * host's mem_free). */
+int opkit_ask(const opkit_op *op, const aml_op_request *req, const char *role,
+	      const char *user, const char *structured, aml_llm_response *resp,
+	      char *err, size_t errlen);
+
 /* Ask the provider with op's system prompt, user and structured text for
  * req, then turn the answer into res: a change of parent_code (edit
  * blocks or a whole script, see opkit_extract_change) or, when

@@ -86,7 +86,6 @@ review_run(void *state, const aml_op_request *req, aml_op_result *res,
 	const aml_node_view *n = req->node;
 	char *task = NULL, *output = NULL, *user = NULL, *structured = NULL, *plan = NULL;
 	char node_id[32], score[64];
-	aml_llm_request lr;
 	aml_llm_response lresp;
 	json_object *o = NULL, *j;
 	const char *reason = NULL;
@@ -137,15 +136,7 @@ review_run(void *state, const aml_op_request *req, aml_op_result *res,
 		goto out;
 	}
 
-	memset(&lr, 0, sizeof lr);
-	lr.role = "feedback";
-	lr.system = op->system;
-	lr.user = user;
-	lr.structured = structured;
-	lr.temperature = op->temperature;
-	lr.node_id = req->node_id;
-	lr.seed = req->seed;
-	rc = h->llm_complete(op->self, &lr, &lresp, err, errlen);
+	rc = opkit_ask(op, req, "feedback", user, structured, &lresp, err, errlen);
 	res->tokens_in = lresp.tokens_in;
 	res->tokens_out = lresp.tokens_out;
 	if (rc != AML_OK)
