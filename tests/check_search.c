@@ -238,18 +238,21 @@ START_TEST(test_all_five_operators)
 }
 END_TEST
 
-/* A recorded run replayed from its cassette makes the same graph with the
- * same LLM accounting; a cassette that runs out turns the rest of the
+/* A recorded run (every operator: the run of test_all_five_operators)
+ * replayed from its cassette makes the same graph with the same LLM
+ * accounting; a cassette that runs out turns the rest of the
  * nodes into counted operator failures, and the run still ends well. */
 START_TEST(test_record_replay)
 {
 	char cas[4200], rec[4300], play[4300], cut[4300], *text, *p, err[AML_ERRLEN] = "";
-	const char *kv_rec[] = {"search.policy=mcgs", "search.workers=1", "search.max_nodes=30",
-				"run.seed=7", rec, NULL};
-	const char *kv_play[] = {"search.policy=mcgs", "search.workers=1", "search.max_nodes=30",
-				 "run.seed=7", "provider=replay", play, NULL};
-	const char *kv_cut[] = {"search.policy=mcgs", "search.workers=1", "search.max_nodes=30",
-				"run.seed=7", "provider=replay", cut, NULL};
+	const char *kv_rec[] = {"search.policy=mcgs", "search.workers=1", "search.max_nodes=40",
+				"run.seed=7", "executor.synthetic.fail_rate=0.5", rec, NULL};
+	const char *kv_play[] = {"search.policy=mcgs", "search.workers=1", "search.max_nodes=40",
+				 "run.seed=7", "executor.synthetic.fail_rate=0.5", "provider=replay", play,
+				 NULL};
+	const char *kv_cut[] = {"search.policy=mcgs", "search.workers=1", "search.max_nodes=40",
+				"run.seed=7", "executor.synthetic.fail_rate=0.5", "provider=replay", cut,
+				NULL};
 	json_object *a, *b, *c, *la, *lb, *nodes;
 	size_t len, i, lines = 0, failed = 0;
 
@@ -279,7 +282,7 @@ START_TEST(test_record_replay)
 	ck_assert_int_eq(aml_write_file(cut, text, (size_t)(p - text), err, sizeof err), AML_OK);
 	snprintf(cut, sizeof cut, "provider.cassette=%s/cut.jsonl", tmpdir);
 	c = run(kv_cut, 1);
-	check_graph(c, 30);
+	check_graph(c, 40);
 	nodes = get(c, "nodes");
 	for (i = 0; i < json_object_array_length(nodes); i++) {
 		json_object *x = json_object_array_get_idx(nodes, i);
@@ -291,8 +294,8 @@ START_TEST(test_record_replay)
 				      json_object_get_string(get(x, "reason")));
 		}
 	}
-	ck_assert_uint_eq(failed, 25);
-	ck_assert_int_eq(json_object_get_int(get(get(c, "llm"), "failures")), 25);
+	ck_assert_uint_eq(failed, 35);
+	ck_assert_int_eq(json_object_get_int(get(get(c, "llm"), "failures")), 35);
 	free(text);
 	json_object_put(a);
 	json_object_put(b);
