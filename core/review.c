@@ -50,7 +50,7 @@ aml_review_opts_load(aml_review_opts *o, const aml_config *cfg, char *err, size_
 	{
 		const char *llm = aml_config_get(cfg, "review.llm");
 
-		if (llm == NULL || strcmp(llm, "off") == 0) {
+		if (llm == NULL || strcmp(llm, "off") == 0 || strcmp(llm, "false") == 0) {
 			o->llm = AML_REVIEW_LLM_OFF;
 		} else if (strcmp(llm, "flagged") == 0) {
 			o->llm = AML_REVIEW_LLM_FLAGGED;
