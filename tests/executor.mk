@@ -13,3 +13,11 @@ EXTRA_DIST += \
 	tests/scripts/selfkill.py \
 	tests/scripts/env.py \
 	tests/scripts/sleep_id.py
+
+# The bwrap executor plugin alone under the mock host: hostile scripts
+# (written by the tests) in the sandbox.
+check_PROGRAMS += tests/check_bwrap
+tests_check_bwrap_SOURCES = tests/check_bwrap.c
+tests_check_bwrap_CFLAGS = $(TEST_CFLAGS)
+tests_check_bwrap_LDADD = $(TEST_LIBS)
+TESTS += tests/check_bwrap
