@@ -1,0 +1,1533 @@
+/*
+ * bwrap.c — the "bwrap" executor plugin: runs each candidate script inside
+ * a bubblewrap sandbox (Debian's /usr/bin/bwrap) on this machine.
+ *
+ * The supervision is the local executor's (plugins/local/local.c): run()
+ * forks; the child starts its own session, takes stdin from /dev/null and
+ * stdout/stderr from two pipes, and execs bwrap, which runs "<python>
+ * <script>" in the sandbox; the parent keeps per stream the first and the
+ * last output_cap/2 bytes in workdir/stdout.txt and stderr.txt.
+ *
+ * The sandbox sees only: /usr (read-only, with the /bin, /lib, /lib64 and
+ * /sbin symlinks of a merged-/usr Debian), a few files of /etc the dynamic
+ * loader and numpy's BLAS alternatives need, a fresh /proc, a minimal
+ * /dev, an empty /tmp, the node's workdir read-write at /work (the script
+ * runs there), and the run's input folder read-only at /input and at
+ * /work/input (when the workdir's input is the run directory's symlink
+ * "../../input", it resolves to /input inside the sandbox).  Nothing else
+ * of the host: not the task's private folder, not the other nodes, not
+ * $HOME.  No network (a private network namespace with only a loopback),
+ * a private PID namespace, and an environment built from scratch
+ * (--clearenv): nothing of the agent's environment, so no API keys.
+ *
+ * Limits (setrlimit in the child before exec, inherited by the script):
+ * RLIMIT_AS memory_mb, RLIMIT_FSIZE max_file_mb, RLIMIT_NPROC max_procs,
+ * RLIMIT_NOFILE BW_NOFILE, RLIMIT_CPU timeout x threads x 2 + 10 s, no
+ * core files.  RLIMIT_NPROC counts every process and thread of a real
+ * uid across the machine, and the kernel does not apply it to root.  So:
+ *   - an agent running as a normal user runs bwrap as itself, with
+ *     --unshare-all (user namespace included); max_procs then bounds the
+ *     agent's own processes too (its threads and concurrent runs count),
+ *     so keep it well above what the agent's user runs anyway;
+ *   - an agent running as root runs bwrap as root without a user namespace
+ *     (everything else of --unshare-all), and bwrap starts the script
+ *     through setpriv(1) as sandbox_uid (default 65534, nobody) with no
+ *     capabilities, an empty bounding set and no_new_privs; the workdir
+ *     and its working/ and submission/ are chowned to that uid first so
+ *     the script can write there.  max_procs then bounds that uid, shared
+ *     by concurrent runs.
+ *
+ * Killing: bwrap runs with --die-with-parent and a PID namespace, so the
+ * sandbox's pid 1 dies with the bwrap process the executor forked, and the
+ * kernel then kills everything in the namespace, including children that
+ * called setsid() or double-forked.  At the time limit the executor
+ * SIGKILLs bwrap's process group at once (a SIGTERM could not reach the
+ * script gracefully anyway: bwrap dies of it and takes the sandbox along).
+ *
+ * Outcomes: bwrap reports a script killed by signal N as exit status
+ * 128 + N, so exit statuses 129..192 read as KILLED by N.  bwrap's own
+ * setup failures (exit 1 with a "bwrap: " line on stderr) read as NOSTART.
+ *
+ * Threads: as in local.c, several workers may call run() at once; the
+ * plugin has no mutable globals, installs no signal handlers, waits only
+ * for the pid it forked, and the child calls only async-signal-safe
+ * functions between fork() and exec().
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <math.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <automlgen/plugin.h>
+
+#define BW_NAME "bwrap"
+#define BW_VERSION "1.0.0"
+
+#define BW_DEFAULT_CAP ((size_t)1 << 20) /* per stream, when the request has 0 */
+#define BW_DRAIN_S 1.0          /* read output this long after the child exits */
+#define BW_TICK_MS 50           /* exit check interval without pidfds */
+#define BW_CHUNK 65536          /* one read() from a pipe */
+#define BW_READS_PER_WAKE 16    /* reads per stream before checking deadlines */
+#define BW_DETAIL_MAX 240       /* bytes of stderr quoted in a detail line */
+#define BW_STDERR_PEEK 4096     /* bytes of stderr.txt searched for that line */
+#define BW_MAX_THREADS 4096
+#define BW_NOFILE 4096          /* RLIMIT_NOFILE of the sandbox */
+#define BW_SETPRIV "/usr/bin/setpriv"
+#define BW_SANDBOX_WORK "/work"
+#define BW_SANDBOX_INPUT "/input"
+#define BW_MAX_ARGS 160         /* bwrap's argv, without the --setenv pairs */
+
+/* Plugin state: set in init, read-only afterwards (so shared by threads). */
+struct bw {
+	const aml_host *host;
+	aml_plugin *self;
+	char *python;        /* interpreter inside the sandbox (under /usr) */
+	char *bwrap;         /* the bwrap binary on the host */
+	long threads;        /* default for the BLAS/OpenMP thread caps */
+	long memory_mb;      /* RLIMIT_AS, 0: unlimited */
+	long max_file_mb;    /* RLIMIT_FSIZE, 0: unlimited */
+	long max_procs;      /* RLIMIT_NPROC */
+	long sandbox_uid;    /* uid (and gid) of the script when the agent is root */
+	int as_root;         /* the agent runs as root: setpriv mode */
+};
+
+/* One captured stream of the child. */
+struct bw_stream {
+	const char *file_name; /* "stdout.txt" / "stderr.txt" */
+	int rfd;               /* parent's read end, -1 at EOF */
+	int wfd;               /* child's write end; -1 in the parent after fork */
+	int file;              /* workdir/<file_name> */
+	size_t head_cap, head_len;
+	char *tail;            /* ring of tail_cap bytes, after the head */
+	size_t tail_cap, tail_len, tail_pos;
+	uint64_t total;        /* bytes the child wrote */
+	int write_errno;       /* first error writing the file, 0 if none */
+};
+
+/* Everything one run() owns; released by bw_job_free(). */
+struct bw_job {
+	struct bw_stream out, err;
+	int devnull;           /* the child's stdin */
+	int status_r, status_w; /* exec status pipe: child -> parent */
+	char **argv;           /* bwrap's argv, NULL-terminated */
+	size_t argn, argcap;
+	char **owned;          /* strings of argv this job allocated */
+	size_t ownn, owncap;
+	char *buf;             /* BW_CHUNK bytes for read() */
+	int maxfd;             /* fallback bound for closing fds in the child */
+	pid_t parent_pid;      /* the agent, for the child's parent-death check */
+	struct rlimit as, fsize, nproc, nofile, cpu;
+	int set_as, set_fsize; /* 0 when the parameter is 0 (unlimited) */
+};
+
+/* What the child reports through the status pipe when it cannot exec. */
+enum bw_stage { BW_STAGE_SETSID = 1, BW_STAGE_RLIMIT, BW_STAGE_STDIO, BW_STAGE_EXEC };
+struct bw_child_err {
+	int stage;
+	int err;
+};
+
+/* The parent's view of the running child. */
+struct bw_watch {
+	pid_t pid;
+	int pidfd;             /* -1 when the kernel has no pidfd_open */
+	double start, deadline, drain_until;
+	int exited, killed;
+	int status;            /* from wait4, valid once exited */
+	struct rusage ru;
+};
+
+
+/* ------------------------------------------------------------------ */
+/* Small helpers.                                                      */
+
+static void AML_PRINTF(3, 4)
+bw_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (err == NULL || errlen == 0)
+		return;
+	n = snprintf(err, errlen, "executor " BW_NAME ": ");
+	if (n < 0 || (size_t)n >= errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
+	va_end(ap);
+}
+
+/* strerror that is safe to call from several threads. */
+static const char *
+bw_strerror(int e, char *buf, size_t len)
+{
+	return strerror_r(e, buf, len);
+}
+
+static double
+bw_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Milliseconds from now until t, rounded up, clamped to [0, INT_MAX]. */
+static int
+bw_ms_until(double t, double now)
+{
+	double ms = (t - now) * 1000.0;
+
+	if (ms <= 0)
+		return 0;
+	if (ms >= (double)INT_MAX - 1)
+		return INT_MAX;
+	return (int)ms + 1;
+}
+
+static void
+bw_close(int *fd)
+{
+	if (*fd >= 0) {
+		/* After close() the fd is gone even on EINTR (Linux): never retry. */
+		(void)close(*fd);
+		*fd = -1;
+	}
+}
+
+/* "a/b" (transferred, NULL on oom). */
+static char *
+bw_join(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	char *p = malloc(la + 1 + lb + 1);
+
+	if (p == NULL)
+		return NULL;
+	memcpy(p, a, la);
+	p[la] = '/';
+	memcpy(p + la + 1, b, lb + 1);
+	return p;
+}
+
+/* Write all of p; returns 0 or an errno value. */
+static int
+bw_write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Move fd to a number >= 3 (keeping close-on-exec), so that the child's
+ * dup2() onto 0, 1 and 2 can never clobber it.  Returns 0 or -1. */
+static int
+bw_fd_above_stdio(int *fd)
+{
+	int nfd;
+
+	if (*fd > 2)
+		return 0;
+	nfd = fcntl(*fd, F_DUPFD_CLOEXEC, 3);
+	if (nfd < 0)
+		return -1;
+	bw_close(fd);
+	*fd = nfd;
+	return 0;
+}
+
+static const char *
+bw_signame(int sig)
+{
+	switch (sig) {
+	case SIGHUP: return "SIGHUP";
+	case SIGINT: return "SIGINT";
+	case SIGQUIT: return "SIGQUIT";
+	case SIGILL: return "SIGILL";
+	case SIGTRAP: return "SIGTRAP";
+	case SIGABRT: return "SIGABRT";
+	case SIGBUS: return "SIGBUS";
+	case SIGFPE: return "SIGFPE";
+	case SIGKILL: return "SIGKILL";
+	case SIGUSR1: return "SIGUSR1";
+	case SIGSEGV: return "SIGSEGV";
+	case SIGUSR2: return "SIGUSR2";
+	case SIGPIPE: return "SIGPIPE";
+	case SIGALRM: return "SIGALRM";
+	case SIGTERM: return "SIGTERM";
+	case SIGXCPU: return "SIGXCPU";
+	case SIGXFSZ: return "SIGXFSZ";
+	case SIGSYS: return "SIGSYS";
+	}
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* bwrap's command line.                                               */
+
+/* Files of /etc bound read-only when present: the dynamic loader's cache,
+ * Debian's alternatives (numpy's libblas.so.3 is a symlink through
+ * /etc/alternatives), time zone, user names, Python's and matplotlib's
+ * configuration.  Not the rest of /etc (no shadow, no ssh keys). */
+static const char *const bw_etc[] = {
+	"/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/alternatives",
+	"/etc/localtime", "/etc/timezone", "/etc/nsswitch.conf", "/etc/passwd",
+	"/etc/group", "/etc/os-release", "/etc/python3", "/etc/matplotlibrc",
+};
+
+/* Append one borrowed string to j->argv.  Returns 0 or -1 on oom. */
+static int
+bw_arg(struct bw_job *j, const char *a)
+{
+	if (j->argn + 2 > j->argcap) {
+		size_t cap = j->argcap ? j->argcap * 2 : BW_MAX_ARGS;
+		char **nv = realloc(j->argv, cap * sizeof *nv);
+
+		if (nv == NULL)
+			return -1;
+		j->argv = nv;
+		j->argcap = cap;
+	}
+	j->argv[j->argn++] = (char *)a;
+	j->argv[j->argn] = NULL;
+	return 0;
+}
+
+/* Append a string the job owns from now on (freed by bw_job_free even
+ * when appending fails).  Returns 0 or -1 on oom. */
+static int
+bw_arg_own(struct bw_job *j, char *a)
+{
+	if (a == NULL)
+		return -1;
+	if (j->ownn + 1 > j->owncap) {
+		size_t cap = j->owncap ? j->owncap * 2 : 32;
+		char **nv = realloc(j->owned, cap * sizeof *nv);
+
+		if (nv == NULL) {
+			free(a);
+			return -1;
+		}
+		j->owned = nv;
+		j->owncap = cap;
+	}
+	j->owned[j->ownn++] = a;
+	return bw_arg(j, a);
+}
+
+/* "%ld" as an owned argument. */
+static int
+bw_arg_long(struct bw_job *j, const char *prefix, long v)
+{
+	char buf[64];
+
+	snprintf(buf, sizeof buf, "%s%ld", prefix, v);
+	return bw_arg_own(j, strdup(buf));
+}
+
+/* bwrap itself and its namespace options: --unshare-all for a normal
+ * user; as root everything of --unshare-all except the user namespace
+ * (its single-uid map would leave the script real root, whom
+ * RLIMIT_NPROC does not bind; setpriv drops to sandbox_uid instead). */
+static int
+bw_args_namespaces(const struct bw *x, struct bw_job *j)
+{
+	static const char *const root_ns[] = {
+		"--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
+		"--unshare-cgroup-try",
+	};
+	size_t i;
+
+	if (bw_arg(j, x->bwrap) != 0)
+		return -1;
+	if (!x->as_root)
+		return bw_arg(j, "--unshare-all");
+	for (i = 0; i < sizeof root_ns / sizeof root_ns[0]; i++)
+		if (bw_arg(j, root_ns[i]) != 0)
+			return -1;
+	return 0;
+}
+
+/* In root mode, the setpriv prefix that runs the script as sandbox_uid. */
+static int
+bw_args_setpriv(const struct bw *x, struct bw_job *j)
+{
+	if (!x->as_root)
+		return 0;
+	if (bw_arg(j, BW_SETPRIV) != 0 ||
+	    bw_arg_long(j, "--reuid=", x->sandbox_uid) != 0 ||
+	    bw_arg_long(j, "--regid=", x->sandbox_uid) != 0 ||
+	    bw_arg(j, "--clear-groups") != 0 || bw_arg(j, "--inh-caps=-all") != 0 ||
+	    bw_arg(j, "--bounding-set=-all") != 0 || bw_arg(j, "--no-new-privs") != 0 ||
+	    bw_arg(j, "--") != 0)
+		return -1;
+	return 0;
+}
+
+/* Append "--setenv KEY VALUE" for kv ("KEY=VALUE").  Returns 0, -1 on oom. */
+static int
+bw_arg_env(struct bw_job *j, const char *kv)
+{
+	const char *eq = strchr(kv, '=');
+
+	if (bw_arg(j, "--setenv") != 0 ||
+	    bw_arg_own(j, strndup(kv, (size_t)(eq - kv))) != 0)
+		return -1;
+	return bw_arg_own(j, strdup(eq + 1));
+}
+
+/* 1 when workdir/input is a symlink (the run directory's "../../input"). */
+static int
+bw_input_is_link(const char *workdir)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (snprintf(path, sizeof path, "%s/input", workdir) >= (int)sizeof path)
+		return 0;
+	return lstat(path, &st) == 0 && S_ISLNK(st.st_mode);
+}
+
+/* The whole command line of one run. */
+static int
+bw_build_args(const struct bw *x, const aml_exec_request *req, struct bw_job *j,
+	      char *err, size_t errlen)
+{
+	static const char *const fs[] = {
+		"--die-with-parent", "--new-session",
+		"--ro-bind", "/usr", "/usr",
+		"--symlink", "usr/bin", "/bin", "--symlink", "usr/sbin", "/sbin",
+		"--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
+		"--proc", "/proc", "--dev", "/dev",
+		/* bwrap makes mount points 0700 and a 0755 tmpfs, too tight
+		 * for a script that runs as sandbox_uid */
+		"--perms", "1777", "--tmpfs", "/tmp", "--perms", "0755", "--dir", "/etc",
+	};
+	static const char *const fixed[] = {
+		"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=" BW_SANDBOX_WORK "/working",
+		"TMPDIR=/tmp", "LANG=C.UTF-8", "PYTHONUNBUFFERED=1",
+		"PYTHONDONTWRITEBYTECODE=1", "MPLBACKEND=Agg",
+		"MPLCONFIGDIR=/tmp/matplotlib",
+	};
+	static const char *const caps[] = {
+		"OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+		"NUMEXPR_NUM_THREADS",
+		"AML_N_JOBS", /* the workspace contract's thread count for n_jobs */
+	};
+	char kv[64];
+	size_t i;
+
+	if (bw_args_namespaces(x, j) != 0)
+		goto oom;
+	for (i = 0; i < sizeof fs / sizeof fs[0]; i++)
+		if (bw_arg(j, fs[i]) != 0)
+			goto oom;
+	for (i = 0; i < sizeof bw_etc / sizeof bw_etc[0]; i++)
+		if (bw_arg(j, "--ro-bind-try") != 0 || bw_arg(j, bw_etc[i]) != 0 ||
+		    bw_arg(j, bw_etc[i]) != 0)
+			goto oom;
+	if (bw_arg(j, "--bind") != 0 || bw_arg(j, req->workdir) != 0 ||
+	    bw_arg(j, BW_SANDBOX_WORK) != 0)
+		goto oom;
+	if (req->input_dir != NULL && req->input_dir[0] != '\0') {
+		if (bw_arg(j, "--ro-bind") != 0 || bw_arg(j, req->input_dir) != 0 ||
+		    bw_arg(j, BW_SANDBOX_INPUT) != 0)
+			goto oom;
+		/* A symlink cannot be mounted over; "../../input" from /work
+		 * already leads to /input. */
+		if (!bw_input_is_link(req->workdir) &&
+		    (bw_arg(j, "--ro-bind") != 0 || bw_arg(j, req->input_dir) != 0 ||
+		     bw_arg(j, BW_SANDBOX_WORK "/input") != 0))
+			goto oom;
+	}
+	if (bw_arg(j, "--chdir") != 0 || bw_arg(j, BW_SANDBOX_WORK) != 0 ||
+	    bw_arg(j, "--clearenv") != 0)
+		goto oom;
+	for (i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+		if (bw_arg_env(j, fixed[i]) != 0)
+			goto oom;
+	for (i = 0; i < sizeof caps / sizeof caps[0]; i++) {
+		snprintf(kv, sizeof kv, "%s=%ld", caps[i], x->threads);
+		if (bw_arg_env(j, kv) != 0)
+			goto oom;
+	}
+	for (i = 0; req->env != NULL && req->env[i] != NULL; i++) {
+		const char *eq = strchr(req->env[i], '=');
+
+		if (eq == NULL || eq == req->env[i]) {
+			bw_err(err, errlen, "request env entry '%s' is not KEY=VALUE", req->env[i]);
+			return AML_EINVAL;
+		}
+		if (bw_arg_env(j, req->env[i]) != 0)
+			goto oom;
+	}
+	if (bw_args_setpriv(x, j) != 0 || bw_arg(j, x->python) != 0 ||
+	    bw_arg(j, req->script) != 0)
+		goto oom;
+	return AML_OK;
+oom:
+	bw_err(err, errlen, "out of memory building bwrap's command line");
+	return AML_ENOMEM;
+}
+
+/* ------------------------------------------------------------------ */
+/* Output capture.                                                     */
+
+/* Create workdir/<file_name>, the pipe and the tail ring of one stream. */
+static int
+bw_stream_open(struct bw_stream *s, const char *workdir, size_t cap, char *err,
+	       size_t errlen)
+{
+	int fds[2];
+	char ebuf[128];
+	char *path = bw_join(workdir, s->file_name);
+
+	if (path == NULL) {
+		bw_err(err, errlen, "out of memory");
+		return AML_ENOMEM;
+	}
+	s->file = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (s->file < 0) {
+		bw_err(err, errlen, "cannot create %s: %s", path,
+		       bw_strerror(errno, ebuf, sizeof ebuf));
+		free(path);
+		return AML_EIO;
+	}
+	free(path);
+	s->head_cap = cap / 2;
+	s->tail_cap = cap - s->head_cap;
+	s->tail = malloc(s->tail_cap);
+	if (s->tail == NULL) {
+		bw_err(err, errlen, "out of memory for a %zu-byte output buffer", s->tail_cap);
+		return AML_ENOMEM;
+	}
+	if (pipe2(fds, O_CLOEXEC) != 0) {
+		bw_err(err, errlen, "pipe: %s", bw_strerror(errno, ebuf, sizeof ebuf));
+		return AML_EIO;
+	}
+	s->rfd = fds[0];
+	s->wfd = fds[1];
+	/* Only the parent's end is non-blocking: the flag lives on the open
+	 * file description, and the script's writes must block as usual. */
+	if (fcntl(s->rfd, F_SETFL, O_NONBLOCK) != 0 || bw_fd_above_stdio(&s->wfd) != 0) {
+		bw_err(err, errlen, "pipe setup: %s", bw_strerror(errno, ebuf, sizeof ebuf));
+		return AML_EIO;
+	}
+	return AML_OK;
+}
+
+static void
+bw_stream_write(struct bw_stream *s, const char *p, size_t n)
+{
+	int e;
+
+	if (n == 0 || s->write_errno != 0)
+		return;
+	e = bw_write_all(s->file, p, n);
+	if (e != 0)
+		s->write_errno = e;
+}
+
+/* Account n bytes the child wrote: the head goes to the file now, the
+ * rest into the tail ring, overwriting its oldest bytes. */
+static void
+bw_stream_feed(struct bw_stream *s, const char *p, size_t n)
+{
+	size_t k, first;
+
+	s->total += n;
+	if (s->head_len < s->head_cap) {
+		k = n < s->head_cap - s->head_len ? n : s->head_cap - s->head_len;
+		bw_stream_write(s, p, k);
+		s->head_len += k;
+		p += k;
+		n -= k;
+	}
+	if (n == 0 || s->tail_cap == 0)
+		return;
+	if (n >= s->tail_cap) {
+		memcpy(s->tail, p + n - s->tail_cap, s->tail_cap);
+		s->tail_pos = 0;
+		s->tail_len = s->tail_cap;
+		return;
+	}
+	first = s->tail_cap - s->tail_pos;
+	if (first > n)
+		first = n;
+	memcpy(s->tail + s->tail_pos, p, first);
+	memcpy(s->tail, p + first, n - first);
+	s->tail_pos = (s->tail_pos + n) % s->tail_cap;
+	s->tail_len = s->tail_len + n > s->tail_cap ? s->tail_cap : s->tail_len + n;
+}
+
+/* Read what the pipe holds (a bounded number of chunks, so one busy stream
+ * cannot hold off the deadlines); closes the read end at EOF. */
+static void
+bw_stream_pump(struct bw_stream *s, char *buf)
+{
+	int i;
+
+	for (i = 0; i < BW_READS_PER_WAKE && s->rfd >= 0; i++) {
+		ssize_t n = read(s->rfd, buf, BW_CHUNK);
+
+		if (n > 0) {
+			bw_stream_feed(s, buf, (size_t)n);
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		/* EOF, or an error after which nothing more can be read. */
+		bw_close(&s->rfd);
+	}
+}
+
+/* Bytes dropped between head and tail. */
+static uint64_t
+bw_stream_cut(const struct bw_stream *s)
+{
+	return s->total - s->head_len - s->tail_len;
+}
+
+/* Append the cut marker and the tail to the file and close it. */
+static void
+bw_stream_finish(struct bw_stream *s)
+{
+	char marker[64];
+	uint64_t cut = bw_stream_cut(s);
+	int n;
+
+	if (s->file < 0)
+		return;
+	if (cut > 0) {
+		n = snprintf(marker, sizeof marker, "\n[... %llu bytes cut ...]\n",
+			     (unsigned long long)cut);
+		bw_stream_write(s, marker, (size_t)n);
+	}
+	if (s->tail_len < s->tail_cap) {
+		bw_stream_write(s, s->tail, s->tail_len);
+	} else {
+		bw_stream_write(s, s->tail + s->tail_pos, s->tail_cap - s->tail_pos);
+		bw_stream_write(s, s->tail, s->tail_pos);
+	}
+	if (close(s->file) != 0 && s->write_errno == 0 && errno != EINTR)
+		s->write_errno = errno;
+	s->file = -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* The job.                                                            */
+
+static void
+bw_job_init(struct bw_job *j)
+{
+	memset(j, 0, sizeof *j);
+	j->out.file_name = "stdout.txt";
+	j->err.file_name = "stderr.txt";
+	j->out.rfd = j->out.wfd = j->out.file = -1;
+	j->err.rfd = j->err.wfd = j->err.file = -1;
+	j->devnull = j->status_r = j->status_w = -1;
+}
+
+static void
+bw_job_free(struct bw_job *j)
+{
+	size_t i;
+	struct bw_stream *s[2] = {&j->out, &j->err};
+
+	for (i = 0; i < 2; i++) {
+		bw_close(&s[i]->rfd);
+		bw_close(&s[i]->wfd);
+		bw_close(&s[i]->file);
+		free(s[i]->tail);
+	}
+	bw_close(&j->devnull);
+	bw_close(&j->status_r);
+	bw_close(&j->status_w);
+	for (i = 0; i < j->ownn; i++)
+		free(j->owned[i]);
+	free(j->owned);
+	free(j->argv);
+	free(j->buf);
+}
+
+/* Lower rl to the agent's own hard limit of res. */
+static void
+bw_clamp(int res, struct rlimit *rl)
+{
+	struct rlimit cur;
+
+	if (getrlimit(res, &cur) != 0 || cur.rlim_max == RLIM_INFINITY)
+		return;
+	if (rl->rlim_max > cur.rlim_max)
+		rl->rlim_max = cur.rlim_max;
+	if (rl->rlim_cur > rl->rlim_max)
+		rl->rlim_cur = rl->rlim_max;
+}
+
+/* The resource limits of one run (see the file comment). */
+static void
+bw_job_limits(const struct bw *x, const aml_exec_request *req, struct bw_job *j)
+{
+	double cpu = req->timeout_s * (double)x->threads * 2 + 10;
+
+	j->set_as = x->memory_mb > 0;
+	j->as.rlim_cur = j->as.rlim_max = (rlim_t)x->memory_mb << 20;
+	j->set_fsize = x->max_file_mb > 0;
+	j->fsize.rlim_cur = j->fsize.rlim_max = (rlim_t)x->max_file_mb << 20;
+	j->nproc.rlim_cur = j->nproc.rlim_max = (rlim_t)x->max_procs;
+	j->nofile.rlim_cur = j->nofile.rlim_max = BW_NOFILE;
+	/* SIGXCPU at the soft limit, SIGKILL at the hard one. */
+	j->cpu.rlim_cur = cpu > 1e9 ? (rlim_t)1e9 : (rlim_t)cpu;
+	j->cpu.rlim_max = j->cpu.rlim_cur + 5;
+	/* Only root may raise a hard limit: never ask for more than it is. */
+	bw_clamp(RLIMIT_AS, &j->as);
+	bw_clamp(RLIMIT_FSIZE, &j->fsize);
+	bw_clamp(RLIMIT_NPROC, &j->nproc);
+	bw_clamp(RLIMIT_NOFILE, &j->nofile);
+	bw_clamp(RLIMIT_CPU, &j->cpu);
+}
+
+/* Everything the child needs, made before the fork. */
+static int
+bw_job_prepare(const struct bw *x, const aml_exec_request *req, size_t cap,
+	       struct bw_job *j, char *err, size_t errlen)
+{
+	int fds[2], rc;
+	char ebuf[128];
+	struct rlimit rl;
+
+	if ((rc = bw_stream_open(&j->out, req->workdir, cap, err, errlen)) != AML_OK ||
+	    (rc = bw_stream_open(&j->err, req->workdir, cap, err, errlen)) != AML_OK)
+		return rc;
+	j->devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (j->devnull < 0 || bw_fd_above_stdio(&j->devnull) != 0) {
+		bw_err(err, errlen, "/dev/null: %s", bw_strerror(errno, ebuf, sizeof ebuf));
+		return AML_EIO;
+	}
+	if (pipe2(fds, O_CLOEXEC) != 0) {
+		bw_err(err, errlen, "pipe: %s", bw_strerror(errno, ebuf, sizeof ebuf));
+		return AML_EIO;
+	}
+	j->status_r = fds[0];
+	j->status_w = fds[1];
+	if (bw_fd_above_stdio(&j->status_w) != 0) {
+		bw_err(err, errlen, "pipe setup: %s", bw_strerror(errno, ebuf, sizeof ebuf));
+		return AML_EIO;
+	}
+	if ((rc = bw_build_args(x, req, j, err, errlen)) != AML_OK)
+		return rc;
+	j->buf = malloc(BW_CHUNK);
+	if (j->buf == NULL) {
+		bw_err(err, errlen, "out of memory");
+		return AML_ENOMEM;
+	}
+	bw_job_limits(x, req, j);
+	j->maxfd = 65536;
+	j->parent_pid = getpid();
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur < (rlim_t)(1 << 20))
+		j->maxfd = (int)rl.rlim_cur;
+	return AML_OK;
+}
+
+/* As root, give the script's uid the workdir and its working/ and
+ * submission/ (not following symlinks), so it can write there. */
+static int
+bw_chown_workdir(const struct bw *x, const char *workdir, char *err, size_t errlen)
+{
+	static const char *const sub[] = {".", "working", "submission"};
+	char ebuf[128];
+	size_t i;
+	int dfd;
+
+	if (!x->as_root)
+		return AML_OK;
+	dfd = open(workdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		bw_err(err, errlen, "cannot open workdir %s: %s", workdir,
+		       bw_strerror(errno, ebuf, sizeof ebuf));
+		return AML_EIO;
+	}
+	for (i = 0; i < sizeof sub / sizeof sub[0]; i++)
+		if (fchownat(dfd, sub[i], (uid_t)x->sandbox_uid, (gid_t)x->sandbox_uid,
+			     AT_SYMLINK_NOFOLLOW) != 0 && errno != ENOENT) {
+			bw_err(err, errlen, "cannot give %s/%s to uid %ld: %s", workdir, sub[i],
+			       x->sandbox_uid, bw_strerror(errno, ebuf, sizeof ebuf));
+			(void)close(dfd);
+			return AML_EIO;
+		}
+	(void)close(dfd);
+	return AML_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* The child, between fork() and exec(): async-signal-safe calls only.  */
+
+static void __attribute__((noreturn))
+bw_child_fail(const struct bw_job *j, int stage, int e)
+{
+	struct bw_child_err ce = {stage, e};
+	const char *p = (const char *)&ce;
+	size_t n = sizeof ce;
+
+	while (n > 0) {
+		ssize_t w = write(j->status_w, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		p += w;
+		n -= (size_t)w;
+	}
+	_exit(127);
+}
+
+/* Close fds lo..hi (inclusive), with close_range() where the kernel has
+ * it, else one by one up to maxfd. */
+static void
+bw_child_close_range(unsigned lo, unsigned hi, int maxfd)
+{
+	unsigned fd;
+
+	if (lo > hi)
+		return;
+#ifdef SYS_close_range
+	if (syscall(SYS_close_range, lo, hi, 0) == 0)
+		return;
+#endif
+	for (fd = lo; fd <= hi && fd < (unsigned)maxfd; fd++)
+		(void)close((int)fd);
+}
+
+static void __attribute__((noreturn))
+bw_child(const struct bw_job *j)
+{
+	static char *const noenv[] = {NULL};
+	struct sigaction sa;
+	sigset_t none;
+	struct rlimit nocore = {0, 0};
+	int sig;
+
+	if (setsid() < 0)
+		bw_child_fail(j, BW_STAGE_SETSID, errno);
+	/* bwrap (and, through --die-with-parent, the whole sandbox) dies
+	 * with the forking thread of the agent. */
+	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != j->parent_pid)
+		_exit(127);
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	for (sig = 1; sig < NSIG; sig++)
+		(void)sigaction(sig, &sa, NULL); /* EINVAL for KILL, STOP, libc's own */
+	sigemptyset(&none);
+	if (chdir("/") != 0)
+		bw_child_fail(j, BW_STAGE_SETSID, errno);
+	if (dup2(j->devnull, 0) < 0 || dup2(j->out.wfd, 1) < 0 || dup2(j->err.wfd, 2) < 0)
+		bw_child_fail(j, BW_STAGE_STDIO, errno);
+	if (setrlimit(RLIMIT_CORE, &nocore) != 0 ||
+	    (j->set_as && setrlimit(RLIMIT_AS, &j->as) != 0) ||
+	    (j->set_fsize && setrlimit(RLIMIT_FSIZE, &j->fsize) != 0) ||
+	    setrlimit(RLIMIT_NPROC, &j->nproc) != 0 ||
+	    setrlimit(RLIMIT_NOFILE, &j->nofile) != 0 ||
+	    setrlimit(RLIMIT_CPU, &j->cpu) != 0)
+		bw_child_fail(j, BW_STAGE_RLIMIT, errno);
+	bw_child_close_range(3, (unsigned)j->status_w - 1, j->maxfd);
+	bw_child_close_range((unsigned)j->status_w + 1, ~0U, j->maxfd);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+	execve(j->argv[0], j->argv, noenv);
+	bw_child_fail(j, BW_STAGE_EXEC, errno);
+}
+
+/* ------------------------------------------------------------------ */
+/* Parameters.                                                         */
+
+static void
+bw_free(struct bw *x)
+{
+	if (x == NULL)
+		return;
+	free(x->python);
+	free(x->bwrap);
+	free(x);
+}
+
+/* An integer parameter in [lo, hi] into *out (left alone when unset). */
+static int
+bw_param_long(struct bw *x, const char *key, long lo, long hi, long *out, char *err,
+	      size_t errlen)
+{
+	const char *v = x->host->param(x->self, key);
+	char *end;
+	long n;
+
+	if (v == NULL)
+		return AML_OK;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno != 0 || end == v || *end != '\0' || n < lo || n > hi) {
+		bw_err(err, errlen, "%s must be an integer from %ld to %ld, got '%s'", key, lo,
+		       hi, v);
+		return AML_EINVAL;
+	}
+	*out = n;
+	return AML_OK;
+}
+
+/* Run "bwrap <namespaces> --ro-bind / / [setpriv ...] true" once: 0 when
+ * it works, else the reason (bwrap's first stderr line) in err. */
+static int
+bw_selftest(const struct bw *x, char *err, size_t errlen)
+{
+	static char *const noenv[] = {NULL};
+	struct bw_job j;
+	char line[256], ebuf[128];
+	size_t got = 0;
+	int fds[2], st = 0, rc = AML_OK;
+	pid_t pid;
+
+	bw_job_init(&j);
+	if (bw_args_namespaces(x, &j) != 0 || bw_arg(&j, "--die-with-parent") != 0 ||
+	    bw_arg(&j, "--ro-bind") != 0 || bw_arg(&j, "/") != 0 || bw_arg(&j, "/") != 0 ||
+	    bw_args_setpriv(x, &j) != 0 || bw_arg(&j, "/usr/bin/true") != 0) {
+		bw_job_free(&j);
+		bw_err(err, errlen, "out of memory");
+		return AML_ENOMEM;
+	}
+	if (pipe2(fds, O_CLOEXEC) != 0) {
+		bw_job_free(&j);
+		bw_err(err, errlen, "pipe: %s", bw_strerror(errno, ebuf, sizeof ebuf));
+		return AML_EIO;
+	}
+	pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+
+		if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(fds[1], 2) < 0)
+			_exit(126);
+		execve(j.argv[0], j.argv, noenv);
+		_exit(127);
+	}
+	(void)close(fds[1]);
+	if (pid < 0) {
+		(void)close(fds[0]);
+		bw_job_free(&j);
+		bw_err(err, errlen, "fork: %s", bw_strerror(errno, ebuf, sizeof ebuf));
+		return AML_EIO;
+	}
+	for (;;) {
+		ssize_t n = read(fds[0], line + got, sizeof line - 1 - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+		if (got == sizeof line - 1)
+			break;
+	}
+	(void)close(fds[0]);
+	line[got] = '\0';
+	line[strcspn(line, "\n")] = '\0';
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		if (WIFEXITED(st) && WEXITSTATUS(st) == 127 && line[0] == '\0')
+			snprintf(line, sizeof line, "cannot execute it");
+		bw_err(err, errlen,
+		       "%s does not work here (%s); check that it is installed and that "
+		       "namespaces are allowed (sysctl user.max_user_namespaces), or use the local executor",
+		       x->bwrap, line[0] ? line : "exit status not 0");
+		rc = AML_EUNSUPPORTED;
+	}
+	bw_job_free(&j);
+	return rc;
+}
+
+/* Read and check the parameters (see manifest.yaml), then check that
+ * bwrap works on this machine. */
+static int
+bw_init(const aml_host *host, aml_plugin *self, void **state, char *err,
+	size_t errlen)
+{
+	struct bw *x;
+	const char *v;
+	int rc;
+
+	*state = NULL;
+	x = calloc(1, sizeof *x);
+	if (x == NULL) {
+		bw_err(err, errlen, "out of memory");
+		return AML_ENOMEM;
+	}
+	x->host = host;
+	x->self = self;
+	x->threads = 1;
+	x->memory_mb = 8192;
+	x->max_file_mb = 2048;
+	x->max_procs = 256;
+	x->sandbox_uid = 65534;
+	x->as_root = geteuid() == 0;
+	if ((rc = bw_param_long(x, "threads", 1, BW_MAX_THREADS, &x->threads, err,
+				errlen)) != AML_OK ||
+	    (rc = bw_param_long(x, "memory_mb", 0, 1L << 30, &x->memory_mb, err,
+				errlen)) != AML_OK ||
+	    (rc = bw_param_long(x, "max_file_mb", 0, 1L << 30, &x->max_file_mb, err,
+				errlen)) != AML_OK ||
+	    (rc = bw_param_long(x, "max_procs", 1, 1L << 22, &x->max_procs, err,
+				errlen)) != AML_OK ||
+	    (rc = bw_param_long(x, "sandbox_uid", 1, 65534, &x->sandbox_uid, err,
+				errlen)) != AML_OK) {
+		bw_free(x);
+		return rc;
+	}
+	v = host->param(self, "python");
+	x->python = strdup(v != NULL && v[0] != '\0' ? v : AML_DEFAULT_PYTHON);
+	v = host->param(self, "bwrap");
+	x->bwrap = strdup(v != NULL && v[0] != '\0' ? v : "/usr/bin/bwrap");
+	if (x->python == NULL || x->bwrap == NULL) {
+		bw_err(err, errlen, "out of memory");
+		bw_free(x);
+		return AML_ENOMEM;
+	}
+	/* Only /usr of the host is in the sandbox. */
+	if (strncmp(x->python, "/usr/", 5) != 0 || strstr(x->python, "/../") != NULL) {
+		bw_err(err, errlen,
+		       "python must be an absolute path under /usr (the only host folder in the sandbox), got '%s'",
+		       x->python);
+		bw_free(x);
+		return AML_EINVAL;
+	}
+	if (x->bwrap[0] != '/') {
+		bw_err(err, errlen, "bwrap must be an absolute path, got '%s'", x->bwrap);
+		bw_free(x);
+		return AML_EINVAL;
+	}
+	if ((rc = bw_selftest(x, err, errlen)) != AML_OK) {
+		bw_free(x);
+		return rc;
+	}
+	if (access(x->python, X_OK) != 0)
+		host->log(self, AML_LOG_WARN,
+			  "python '%s' is not executable: scripts will not start; set executor.bwrap.python",
+			  x->python);
+	*state = x;
+	return AML_OK;
+}
+
+static void
+bw_fini(void *state)
+{
+	bw_free(state);
+}
+
+
+/* Signal the child's whole process group.  ESRCH (nothing left) is fine. */
+static void
+bw_signal_group(const struct bw *x, pid_t pid, int sig)
+{
+	char ebuf[128];
+
+	if (kill(-pid, sig) != 0 && errno != ESRCH)
+		x->host->log(x->self, AML_LOG_WARN, "kill(-%d, %d): %s", (int)pid, sig,
+			     bw_strerror(errno, ebuf, sizeof ebuf));
+}
+
+/* Reap the child (blocking) into w.  Returns 0, or an errno value. */
+static int
+bw_reap(struct bw_watch *w)
+{
+	for (;;) {
+		pid_t r = wait4(w->pid, &w->status, 0, &w->ru);
+
+		if (r == w->pid)
+			return 0;
+		if (r < 0 && errno == EINTR)
+			continue;
+		return r < 0 ? errno : ECHILD;
+	}
+}
+
+/* Has the child exited?  Checked without reaping (WNOWAIT), so its pid,
+ * which is also its group's id, cannot be reused before the group kill.
+ * Returns 1 exited, 0 running, or -errno. */
+static int
+bw_child_exited(const struct bw_watch *w)
+{
+	siginfo_t si;
+
+	for (;;) {
+		memset(&si, 0, sizeof si);
+		if (waitid(P_PID, (id_t)w->pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0)
+			return si.si_pid != 0;
+		if (errno != EINTR)
+			return -errno;
+	}
+}
+
+/* When the child has exited: kill what is left of its group, reap it. */
+static int
+bw_on_exit(const struct bw *x, struct bw_watch *w, char *err, size_t errlen)
+{
+	char ebuf[128];
+	int e;
+
+	bw_signal_group(x, w->pid, SIGKILL);
+	e = bw_reap(w);
+	w->exited = 1;
+	w->drain_until = bw_now() + BW_DRAIN_S;
+	bw_close(&w->pidfd);
+	if (e != 0) {
+		bw_err(err, errlen,
+		       "lost child %d (%s): is SIGCHLD ignored, or does another thread wait for any child?",
+		       (int)w->pid, bw_strerror(e, ebuf, sizeof ebuf));
+		return AML_EIO;
+	}
+	return AML_OK;
+}
+
+/* Kill the group and reap the child after an internal failure. */
+static void
+bw_abort(const struct bw *x, struct bw_watch *w)
+{
+	if (w->exited)
+		return;
+	bw_signal_group(x, w->pid, SIGKILL);
+	(void)bw_reap(w);
+	w->exited = 1;
+	bw_close(&w->pidfd);
+}
+
+/* Read both streams until the child has exited and the pipes are closed
+ * (or BW_DRAIN_S after the exit), enforcing the time limit on the way. */
+static int
+bw_supervise(const struct bw *x, struct bw_job *j, struct bw_watch *w, char *err,
+	     size_t errlen)
+{
+	struct bw_stream *s[2] = {&j->out, &j->err};
+	struct pollfd pfd[3];
+	int idx[3];
+	char ebuf[128];
+
+	for (;;) {
+		double now = bw_now(), next;
+		int nfds = 0, ms, r, i;
+
+		if (!w->exited) {
+			r = bw_child_exited(w);
+			if (r < 0) {
+				bw_abort(x, w);
+				bw_err(err, errlen, "waitid(%d): %s", (int)w->pid,
+				       bw_strerror(-r, ebuf, sizeof ebuf));
+				return AML_EIO;
+			}
+			if (r == 1 && (r = bw_on_exit(x, w, err, errlen)) != AML_OK)
+				return r;
+		}
+		if (!w->exited && !w->killed && now >= w->deadline) {
+			/* bwrap dies, and the sandbox's PID namespace with it. */
+			bw_signal_group(x, w->pid, SIGKILL);
+			w->killed = 1;
+		}
+		if (w->exited && ((s[0]->rfd < 0 && s[1]->rfd < 0) || now >= w->drain_until))
+			return AML_OK;
+
+		for (i = 0; i < 2; i++)
+			if (s[i]->rfd >= 0) {
+				pfd[nfds].fd = s[i]->rfd;
+				pfd[nfds].events = POLLIN;
+				idx[nfds++] = i;
+			}
+		if (!w->exited && w->pidfd >= 0) {
+			pfd[nfds].fd = w->pidfd;
+			pfd[nfds].events = POLLIN;
+			idx[nfds++] = -1;
+		}
+		if (w->exited)
+			next = w->drain_until;
+		else if (!w->killed)
+			next = w->deadline;
+		else
+			next = INFINITY;
+		ms = isinf(next) ? -1 : bw_ms_until(next, now);
+		if (!w->exited && w->pidfd < 0 && (ms < 0 || ms > BW_TICK_MS))
+			ms = BW_TICK_MS;
+
+		r = poll(pfd, (nfds_t)nfds, ms);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			bw_err(err, errlen, "poll: %s", bw_strerror(errno, ebuf, sizeof ebuf));
+			bw_abort(x, w);
+			return AML_EIO;
+		}
+		for (i = 0; i < nfds; i++)
+			if (idx[i] >= 0 && pfd[i].revents != 0)
+				bw_stream_pump(s[idx[i]], j->buf);
+	}
+}
+
+/* The last non-blank line of workdir/stderr.txt, cleaned up for a detail
+ * line, into out (empty when there is none). */
+static void
+bw_last_stderr_line(const char *workdir, char *out, size_t outlen)
+{
+	char buf[BW_STDERR_PEEK + 1];
+	char *path = bw_join(workdir, "stderr.txt");
+	struct stat st;
+	ssize_t n = -1;
+	off_t off;
+	size_t end, start, len, i;
+	int fd;
+
+	out[0] = '\0';
+	if (path == NULL)
+		return;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	free(path);
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) == 0) {
+		off = st.st_size > BW_STDERR_PEEK ? st.st_size - BW_STDERR_PEEK : 0;
+		do
+			n = pread(fd, buf, BW_STDERR_PEEK, off);
+		while (n < 0 && errno == EINTR);
+	}
+	(void)close(fd);
+	if (n <= 0)
+		return;
+	end = (size_t)n;
+	while (end > 0 && (buf[end - 1] == '\n' || buf[end - 1] == '\r' ||
+			   buf[end - 1] == ' ' || buf[end - 1] == '\t'))
+		end--;
+	start = end;
+	while (start > 0 && buf[start - 1] != '\n')
+		start--;
+	len = end - start;
+	if (len >= outlen)
+		len = outlen - 1;
+	/* Do not cut a UTF-8 sequence in half. */
+	while (len > 0 && start + len < end &&
+	       ((unsigned char)buf[start + len] & 0xC0) == 0x80)
+		len--;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)buf[start + i];
+
+		out[i] = (c < 0x20 || c == 0x7f) ? ' ' : (char)c;
+	}
+	out[len] = '\0';
+}
+
+/* The first line of workdir/stderr.txt when it is one of bwrap's own
+ * ("bwrap: ..."), into out; else out is empty. */
+static void
+bw_bwrap_error(const char *workdir, char *out, size_t outlen)
+{
+	char buf[BW_DETAIL_MAX];
+	char *path = bw_join(workdir, "stderr.txt");
+	ssize_t n = -1;
+	int fd;
+
+	out[0] = '\0';
+	if (path == NULL)
+		return;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	free(path);
+	if (fd < 0)
+		return;
+	do
+		n = pread(fd, buf, sizeof buf - 1, 0);
+	while (n < 0 && errno == EINTR);
+	(void)close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	if (strncmp(buf, "bwrap: ", 7) == 0)
+		snprintf(out, outlen, "%s", buf);
+}
+
+/* Turn the finished watch into the result's outcome and detail line.
+ * bwrap exits 128 + N when the script died of signal N. */
+static void
+bw_fill_result(const struct bw *x, const aml_exec_request *req,
+	       const struct bw_job *j, const struct bw_watch *w, aml_exec_result *res)
+{
+	char detail[BW_DETAIL_MAX + 128], line[BW_DETAIL_MAX];
+	const char *name;
+	int st = w->status, code = -1, sig = 0;
+
+	res->wall_s = bw_now() - w->start;
+	res->cpu_s = (double)w->ru.ru_utime.tv_sec + (double)w->ru.ru_utime.tv_usec / 1e6 +
+		     (double)w->ru.ru_stime.tv_sec + (double)w->ru.ru_stime.tv_usec / 1e6;
+	res->output_bytes = j->out.total + j->err.total;
+	res->truncated = bw_stream_cut(&j->out) > 0 || bw_stream_cut(&j->err) > 0;
+	if (WIFEXITED(st)) {
+		code = WEXITSTATUS(st);
+		if (code > 128 && code < 128 + NSIG)
+			sig = code - 128;
+	} else if (WIFSIGNALED(st)) {
+		sig = WTERMSIG(st);
+	}
+
+	if (w->killed) {
+		res->outcome = AML_EXEC_TIMEOUT;
+		res->term_signal = SIGKILL;
+		snprintf(detail, sizeof detail, "timed out after %g s", req->timeout_s);
+	} else if (sig != 0) {
+		res->outcome = AML_EXEC_KILLED;
+		res->term_signal = sig;
+		name = bw_signame(sig);
+		if (name != NULL)
+			snprintf(detail, sizeof detail, "killed by signal %d (%s)", sig, name);
+		else
+			snprintf(detail, sizeof detail, "killed by signal %d", sig);
+	} else if (code == 0) {
+		res->outcome = AML_EXEC_OK;
+		snprintf(detail, sizeof detail, "exit status 0");
+	} else if (code == 1 && (bw_bwrap_error(req->workdir, line, sizeof line), line[0])) {
+		res->outcome = AML_EXEC_NOSTART;
+		res->exit_code = 1;
+		snprintf(detail, sizeof detail, "sandbox did not start: %s", line);
+	} else {
+		res->outcome = AML_EXEC_CRASHED;
+		res->exit_code = code;
+		bw_last_stderr_line(req->workdir, line, sizeof line);
+		if (line[0] != '\0')
+			snprintf(detail, sizeof detail, "exit status %d: %s", code, line);
+		else
+			snprintf(detail, sizeof detail, "exit status %d", code);
+	}
+	res->detail = x->host->mem_strdup(detail);
+}
+
+static void
+bw_fill_nostart(const struct bw *x, const aml_exec_request *req,
+		const struct bw_child_err *ce, const struct bw_watch *w,
+		aml_exec_result *res)
+{
+	char detail[PATH_MAX + 256], ebuf[128];
+	const char *why = bw_strerror(ce->err, ebuf, sizeof ebuf);
+
+	(void)req;
+
+	res->outcome = AML_EXEC_NOSTART;
+	res->exit_code = 127;
+	res->wall_s = bw_now() - w->start;
+	switch (ce->stage) {
+	case BW_STAGE_EXEC:
+		snprintf(detail, sizeof detail, "cannot execute %s: %s", x->bwrap, why);
+		break;
+	case BW_STAGE_RLIMIT:
+		snprintf(detail, sizeof detail, "cannot set the resource limits: %s", why);
+		break;
+	case BW_STAGE_SETSID:
+		snprintf(detail, sizeof detail, "cannot start a new session: %s", why);
+		break;
+	default:
+		snprintf(detail, sizeof detail, "cannot set up stdin/stdout/stderr: %s", why);
+		break;
+	}
+	res->detail = x->host->mem_strdup(detail);
+}
+
+
+/* Wait for the child's exec: 1 when it reported a failure into *ce, 0
+ * when exec succeeded (the close-on-exec pipe just closed). */
+static int
+bw_read_exec_status(int fd, struct bw_child_err *ce)
+{
+	char *p = (char *)ce;
+	size_t got = 0;
+
+	while (got < sizeof *ce) {
+		ssize_t n = read(fd, p + got, sizeof *ce - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	return got == sizeof *ce;
+}
+
+/* Check the request's arguments and that workdir/script exist. */
+static int
+bw_check_request(const aml_exec_request *req, char *err, size_t errlen)
+{
+	struct stat st;
+	char ebuf[128];
+	char *path;
+
+	if (req->workdir == NULL || req->workdir[0] == '\0' || req->script == NULL ||
+	    req->script[0] == '\0') {
+		bw_err(err, errlen, "request without a workdir or script");
+		return AML_EINVAL;
+	}
+	if (req->script[0] == '/' || strstr(req->script, "..") != NULL) {
+		bw_err(err, errlen, "script name '%s' must be a path inside the workdir, without '..'",
+		       req->script);
+		return AML_EINVAL;
+	}
+	if (req->script[0] == '-') {
+		bw_err(err, errlen, "script name '%s' would read as an interpreter option",
+		       req->script);
+		return AML_EINVAL;
+	}
+	if (!(req->timeout_s > 0) || !isfinite(req->timeout_s)) {
+		bw_err(err, errlen, "timeout_s must be a positive number of seconds, got %g",
+		       req->timeout_s);
+		return AML_EINVAL;
+	}
+	if (stat(req->workdir, &st) != 0) {
+		bw_err(err, errlen, "cannot use workdir %s: %s", req->workdir,
+		       bw_strerror(errno, ebuf, sizeof ebuf));
+		return AML_ENOTFOUND;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		bw_err(err, errlen, "workdir %s is not a directory", req->workdir);
+		return AML_ENOTFOUND;
+	}
+	path = bw_join(req->workdir, req->script);
+	if (path == NULL) {
+		bw_err(err, errlen, "out of memory");
+		return AML_ENOMEM;
+	}
+	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+		bw_err(err, errlen, "script %s is not a regular file", path);
+		free(path);
+		return AML_ENOTFOUND;
+	}
+	free(path);
+	return AML_OK;
+}
+
+/* Run req->script in req->workdir and wait for it (see the file comment). */
+static int
+bw_run(void *state, const aml_exec_request *req, aml_exec_result *res, char *err,
+       size_t errlen)
+{
+	const struct bw *x = state;
+	struct bw_job j;
+	struct bw_watch w;
+	struct bw_child_err ce;
+	sigset_t all, old;
+	char ebuf[128];
+	int rc, e, failed;
+	size_t cap;
+
+	if (x == NULL || req == NULL || res == NULL) {
+		bw_err(err, errlen, "run called without state, request or result");
+		return AML_EINVAL;
+	}
+	memset(res, 0, sizeof *res);
+	if ((rc = bw_check_request(req, err, errlen)) != AML_OK)
+		return rc;
+	cap = req->output_cap > 0 ? req->output_cap : BW_DEFAULT_CAP;
+
+	bw_job_init(&j);
+	memset(&w, 0, sizeof w);
+	w.pidfd = -1;
+	if ((rc = bw_job_prepare(x, req, cap, &j, err, errlen)) != AML_OK ||
+	    (rc = bw_chown_workdir(x, req->workdir, err, errlen)) != AML_OK)
+		goto out;
+
+	/* Block every signal across fork() so no handler of the agent runs
+	 * in the child before it has reset them. */
+	sigfillset(&all);
+	if ((e = pthread_sigmask(SIG_SETMASK, &all, &old)) != 0) {
+		bw_err(err, errlen, "pthread_sigmask: %s", bw_strerror(e, ebuf, sizeof ebuf));
+		rc = AML_EIO;
+		goto out;
+	}
+	w.start = bw_now();
+	w.pid = fork();
+	if (w.pid == 0)
+		bw_child(&j);
+	e = errno;
+	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (w.pid < 0) {
+		bw_err(err, errlen, "fork: %s", bw_strerror(e, ebuf, sizeof ebuf));
+		rc = AML_EIO;
+		goto out;
+	}
+	w.deadline = w.start + req->timeout_s;
+	bw_close(&j.out.wfd);
+	bw_close(&j.err.wfd);
+	bw_close(&j.devnull);
+	bw_close(&j.status_w);
+
+	failed = bw_read_exec_status(j.status_r, &ce);
+	if (failed) {
+		if ((e = bw_reap(&w)) != 0) {
+			bw_err(err, errlen, "lost child %d: %s", (int)w.pid,
+			       bw_strerror(e, ebuf, sizeof ebuf));
+			rc = AML_EIO;
+			goto out;
+		}
+		bw_stream_finish(&j.out);
+		bw_stream_finish(&j.err);
+		bw_fill_nostart(x, req, &ce, &w, res);
+		rc = AML_OK;
+		goto out;
+	}
+
+#ifdef SYS_pidfd_open
+	w.pidfd = (int)syscall(SYS_pidfd_open, w.pid, 0); /* close-on-exec */
+	if (w.pidfd < 0)
+		w.pidfd = -1; /* old kernel: poll with BW_TICK_MS instead */
+#endif
+	rc = bw_supervise(x, &j, &w, err, errlen);
+	bw_close(&w.pidfd);
+	bw_stream_finish(&j.out);
+	bw_stream_finish(&j.err);
+	if (rc != AML_OK)
+		goto out;
+	if (j.out.write_errno != 0 || j.err.write_errno != 0)
+		x->host->log(x->self, AML_LOG_WARN, "%s: writing captured output: %s",
+			     req->workdir,
+			     bw_strerror(j.out.write_errno ? j.out.write_errno : j.err.write_errno,
+					 ebuf, sizeof ebuf));
+	bw_fill_result(x, req, &j, &w, res);
+out:
+	bw_job_free(&j);
+	return rc;
+}
+
+static const aml_executor_ops bw_ops = {bw_run};
+
+AML_PLUGIN_DEFINE(AML_KIND_EXECUTOR, BW_NAME, BW_VERSION, bw_init, bw_fini, &bw_ops);
