@@ -276,6 +276,33 @@ START_TEST(test_invalid_submission)
 }
 END_TEST
 
+/* The same offline search with every script in the bubblewrap sandbox. */
+START_TEST(test_offline_run_bwrap)
+{
+	const char *kv[] = {"executor=bwrap", "search.num_drafts=2", "search.max_nodes=3",
+			    "exec.timeout_s=300", NULL};
+	aml_config *cfg = config(kv);
+	aml_run_result res;
+	aml_task_info *t = NULL;
+	char err[AML_ERRLEN] = "", reason[512] = "", *sub;
+	json_object *sum;
+
+	ck_assert_msg(aml_run(cfg, TASK, &res, err, sizeof err) == AML_OK, "%s", err);
+	ck_assert_int_eq(res.has_best, 1);
+	ck_assert_uint_eq(res.nodes, 3);
+	ck_assert_int_eq(aml_task_load(TASK, &t, err, sizeof err), AML_OK);
+	sub = aml_path_join(res.run_dir, "submission.csv");
+	ck_assert_msg(aml_submission_check(t, sub, reason, sizeof reason) == AML_OK, "%s", reason);
+	sum = read_json(res.run_dir, "summary.json");
+	ck_assert_str_eq(jstr(sum, "executor"), "bwrap");
+	json_object_put(sum);
+	free(sub);
+	aml_task_free(t);
+	aml_run_result_free(&res);
+	aml_config_free(cfg);
+}
+END_TEST
+
 /* Answers of every shape models give, replayed from a hand-written
  * cassette: what the draft operator makes of each, in a whole run. */
 START_TEST(test_answer_shapes_from_cassette)
@@ -368,6 +395,7 @@ main(void)
 	tcase_add_test(tc, test_script_without_score);
 	tcase_add_test(tc, test_invalid_submission);
 	tcase_add_test(tc, test_answer_shapes_from_cassette);
+	tcase_add_test(tc, test_offline_run_bwrap);
 	tcase_add_loop_test(tc, test_refusals, 0, (int)AML_ARRAY_LEN(refusals));
 	suite_add_tcase(s, tc);
 	return aml_test_main(s);

@@ -80,16 +80,11 @@
 
 #include <automlgen/plugin.h>
 
+#include "execkit.h"
+
 #define BW_NAME "bwrap"
 #define BW_VERSION "1.0.0"
 
-#define BW_DEFAULT_CAP ((size_t)1 << 20) /* per stream, when the request has 0 */
-#define BW_DRAIN_S 1.0          /* read output this long after the child exits */
-#define BW_TICK_MS 50           /* exit check interval without pidfds */
-#define BW_CHUNK 65536          /* one read() from a pipe */
-#define BW_READS_PER_WAKE 16    /* reads per stream before checking deadlines */
-#define BW_DETAIL_MAX 240       /* bytes of stderr quoted in a detail line */
-#define BW_STDERR_PEEK 4096     /* bytes of stderr.txt searched for that line */
 #define BW_MAX_THREADS 4096
 #define BW_NOFILE 4096          /* RLIMIT_NOFILE of the sandbox */
 #define BW_SETPRIV "/usr/bin/setpriv"
@@ -112,28 +107,17 @@ struct bw {
 };
 
 /* One captured stream of the child. */
-struct bw_stream {
-	const char *file_name; /* "stdout.txt" / "stderr.txt" */
-	int rfd;               /* parent's read end, -1 at EOF */
-	int wfd;               /* child's write end; -1 in the parent after fork */
-	int file;              /* workdir/<file_name> */
-	size_t head_cap, head_len;
-	char *tail;            /* ring of tail_cap bytes, after the head */
-	size_t tail_cap, tail_len, tail_pos;
-	uint64_t total;        /* bytes the child wrote */
-	int write_errno;       /* first error writing the file, 0 if none */
-};
 
 /* Everything one run() owns; released by bw_job_free(). */
 struct bw_job {
-	struct bw_stream out, err;
+	struct ek_stream out, err;
 	int devnull;           /* the child's stdin */
 	int status_r, status_w; /* exec status pipe: child -> parent */
 	char **argv;           /* bwrap's argv, NULL-terminated */
 	size_t argn, argcap;
 	char **owned;          /* strings of argv this job allocated */
 	size_t ownn, owncap;
-	char *buf;             /* BW_CHUNK bytes for read() */
+	char *buf;             /* EK_CHUNK bytes for read() */
 	int maxfd;             /* fallback bound for closing fds in the child */
 	pid_t parent_pid;      /* the agent, for the child's parent-death check */
 	struct rlimit as, fsize, nproc, nofile, cpu;
@@ -142,155 +126,12 @@ struct bw_job {
 
 /* What the child reports through the status pipe when it cannot exec. */
 enum bw_stage { BW_STAGE_SETSID = 1, BW_STAGE_RLIMIT, BW_STAGE_STDIO, BW_STAGE_EXEC };
-struct bw_child_err {
-	int stage;
-	int err;
-};
 
 /* The parent's view of the running child. */
-struct bw_watch {
-	pid_t pid;
-	int pidfd;             /* -1 when the kernel has no pidfd_open */
-	double start, deadline, drain_until;
-	int exited, killed;
-	int status;            /* from wait4, valid once exited */
-	struct rusage ru;
-};
 
 
 /* ------------------------------------------------------------------ */
 /* Small helpers.                                                      */
-
-static void AML_PRINTF(3, 4)
-bw_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (err == NULL || errlen == 0)
-		return;
-	n = snprintf(err, errlen, "executor " BW_NAME ": ");
-	if (n < 0 || (size_t)n >= errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
-	va_end(ap);
-}
-
-/* strerror that is safe to call from several threads. */
-static const char *
-bw_strerror(int e, char *buf, size_t len)
-{
-	return strerror_r(e, buf, len);
-}
-
-static double
-bw_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Milliseconds from now until t, rounded up, clamped to [0, INT_MAX]. */
-static int
-bw_ms_until(double t, double now)
-{
-	double ms = (t - now) * 1000.0;
-
-	if (ms <= 0)
-		return 0;
-	if (ms >= (double)INT_MAX - 1)
-		return INT_MAX;
-	return (int)ms + 1;
-}
-
-static void
-bw_close(int *fd)
-{
-	if (*fd >= 0) {
-		/* After close() the fd is gone even on EINTR (Linux): never retry. */
-		(void)close(*fd);
-		*fd = -1;
-	}
-}
-
-/* "a/b" (transferred, NULL on oom). */
-static char *
-bw_join(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	char *p = malloc(la + 1 + lb + 1);
-
-	if (p == NULL)
-		return NULL;
-	memcpy(p, a, la);
-	p[la] = '/';
-	memcpy(p + la + 1, b, lb + 1);
-	return p;
-}
-
-/* Write all of p; returns 0 or an errno value. */
-static int
-bw_write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return errno;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-/* Move fd to a number >= 3 (keeping close-on-exec), so that the child's
- * dup2() onto 0, 1 and 2 can never clobber it.  Returns 0 or -1. */
-static int
-bw_fd_above_stdio(int *fd)
-{
-	int nfd;
-
-	if (*fd > 2)
-		return 0;
-	nfd = fcntl(*fd, F_DUPFD_CLOEXEC, 3);
-	if (nfd < 0)
-		return -1;
-	bw_close(fd);
-	*fd = nfd;
-	return 0;
-}
-
-static const char *
-bw_signame(int sig)
-{
-	switch (sig) {
-	case SIGHUP: return "SIGHUP";
-	case SIGINT: return "SIGINT";
-	case SIGQUIT: return "SIGQUIT";
-	case SIGILL: return "SIGILL";
-	case SIGTRAP: return "SIGTRAP";
-	case SIGABRT: return "SIGABRT";
-	case SIGBUS: return "SIGBUS";
-	case SIGFPE: return "SIGFPE";
-	case SIGKILL: return "SIGKILL";
-	case SIGUSR1: return "SIGUSR1";
-	case SIGSEGV: return "SIGSEGV";
-	case SIGUSR2: return "SIGUSR2";
-	case SIGPIPE: return "SIGPIPE";
-	case SIGALRM: return "SIGALRM";
-	case SIGTERM: return "SIGTERM";
-	case SIGXCPU: return "SIGXCPU";
-	case SIGXFSZ: return "SIGXFSZ";
-	case SIGSYS: return "SIGSYS";
-	}
-	return NULL;
-}
 
 /* ------------------------------------------------------------------ */
 /* bwrap's command line.                                               */
@@ -485,7 +326,7 @@ bw_build_args(const struct bw *x, const aml_exec_request *req, struct bw_job *j,
 		const char *eq = strchr(req->env[i], '=');
 
 		if (eq == NULL || eq == req->env[i]) {
-			bw_err(err, errlen, "request env entry '%s' is not KEY=VALUE", req->env[i]);
+			ek_err(err, errlen, "request env entry '%s' is not KEY=VALUE", req->env[i]);
 			return AML_EINVAL;
 		}
 		if (bw_arg_env(j, req->env[i]) != 0)
@@ -496,155 +337,12 @@ bw_build_args(const struct bw *x, const aml_exec_request *req, struct bw_job *j,
 		goto oom;
 	return AML_OK;
 oom:
-	bw_err(err, errlen, "out of memory building bwrap's command line");
+	ek_err(err, errlen, "out of memory building bwrap's command line");
 	return AML_ENOMEM;
 }
 
 /* ------------------------------------------------------------------ */
 /* Output capture.                                                     */
-
-/* Create workdir/<file_name>, the pipe and the tail ring of one stream. */
-static int
-bw_stream_open(struct bw_stream *s, const char *workdir, size_t cap, char *err,
-	       size_t errlen)
-{
-	int fds[2];
-	char ebuf[128];
-	char *path = bw_join(workdir, s->file_name);
-
-	if (path == NULL) {
-		bw_err(err, errlen, "out of memory");
-		return AML_ENOMEM;
-	}
-	s->file = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (s->file < 0) {
-		bw_err(err, errlen, "cannot create %s: %s", path,
-		       bw_strerror(errno, ebuf, sizeof ebuf));
-		free(path);
-		return AML_EIO;
-	}
-	free(path);
-	s->head_cap = cap / 2;
-	s->tail_cap = cap - s->head_cap;
-	s->tail = malloc(s->tail_cap);
-	if (s->tail == NULL) {
-		bw_err(err, errlen, "out of memory for a %zu-byte output buffer", s->tail_cap);
-		return AML_ENOMEM;
-	}
-	if (pipe2(fds, O_CLOEXEC) != 0) {
-		bw_err(err, errlen, "pipe: %s", bw_strerror(errno, ebuf, sizeof ebuf));
-		return AML_EIO;
-	}
-	s->rfd = fds[0];
-	s->wfd = fds[1];
-	/* Only the parent's end is non-blocking: the flag lives on the open
-	 * file description, and the script's writes must block as usual. */
-	if (fcntl(s->rfd, F_SETFL, O_NONBLOCK) != 0 || bw_fd_above_stdio(&s->wfd) != 0) {
-		bw_err(err, errlen, "pipe setup: %s", bw_strerror(errno, ebuf, sizeof ebuf));
-		return AML_EIO;
-	}
-	return AML_OK;
-}
-
-static void
-bw_stream_write(struct bw_stream *s, const char *p, size_t n)
-{
-	int e;
-
-	if (n == 0 || s->write_errno != 0)
-		return;
-	e = bw_write_all(s->file, p, n);
-	if (e != 0)
-		s->write_errno = e;
-}
-
-/* Account n bytes the child wrote: the head goes to the file now, the
- * rest into the tail ring, overwriting its oldest bytes. */
-static void
-bw_stream_feed(struct bw_stream *s, const char *p, size_t n)
-{
-	size_t k, first;
-
-	s->total += n;
-	if (s->head_len < s->head_cap) {
-		k = n < s->head_cap - s->head_len ? n : s->head_cap - s->head_len;
-		bw_stream_write(s, p, k);
-		s->head_len += k;
-		p += k;
-		n -= k;
-	}
-	if (n == 0 || s->tail_cap == 0)
-		return;
-	if (n >= s->tail_cap) {
-		memcpy(s->tail, p + n - s->tail_cap, s->tail_cap);
-		s->tail_pos = 0;
-		s->tail_len = s->tail_cap;
-		return;
-	}
-	first = s->tail_cap - s->tail_pos;
-	if (first > n)
-		first = n;
-	memcpy(s->tail + s->tail_pos, p, first);
-	memcpy(s->tail, p + first, n - first);
-	s->tail_pos = (s->tail_pos + n) % s->tail_cap;
-	s->tail_len = s->tail_len + n > s->tail_cap ? s->tail_cap : s->tail_len + n;
-}
-
-/* Read what the pipe holds (a bounded number of chunks, so one busy stream
- * cannot hold off the deadlines); closes the read end at EOF. */
-static void
-bw_stream_pump(struct bw_stream *s, char *buf)
-{
-	int i;
-
-	for (i = 0; i < BW_READS_PER_WAKE && s->rfd >= 0; i++) {
-		ssize_t n = read(s->rfd, buf, BW_CHUNK);
-
-		if (n > 0) {
-			bw_stream_feed(s, buf, (size_t)n);
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return;
-		/* EOF, or an error after which nothing more can be read. */
-		bw_close(&s->rfd);
-	}
-}
-
-/* Bytes dropped between head and tail. */
-static uint64_t
-bw_stream_cut(const struct bw_stream *s)
-{
-	return s->total - s->head_len - s->tail_len;
-}
-
-/* Append the cut marker and the tail to the file and close it. */
-static void
-bw_stream_finish(struct bw_stream *s)
-{
-	char marker[64];
-	uint64_t cut = bw_stream_cut(s);
-	int n;
-
-	if (s->file < 0)
-		return;
-	if (cut > 0) {
-		n = snprintf(marker, sizeof marker, "\n[... %llu bytes cut ...]\n",
-			     (unsigned long long)cut);
-		bw_stream_write(s, marker, (size_t)n);
-	}
-	if (s->tail_len < s->tail_cap) {
-		bw_stream_write(s, s->tail, s->tail_len);
-	} else {
-		bw_stream_write(s, s->tail + s->tail_pos, s->tail_cap - s->tail_pos);
-		bw_stream_write(s, s->tail, s->tail_pos);
-	}
-	if (close(s->file) != 0 && s->write_errno == 0 && errno != EINTR)
-		s->write_errno = errno;
-	s->file = -1;
-}
 
 /* ------------------------------------------------------------------ */
 /* The job.                                                            */
@@ -664,17 +362,17 @@ static void
 bw_job_free(struct bw_job *j)
 {
 	size_t i;
-	struct bw_stream *s[2] = {&j->out, &j->err};
+	struct ek_stream *s[2] = {&j->out, &j->err};
 
 	for (i = 0; i < 2; i++) {
-		bw_close(&s[i]->rfd);
-		bw_close(&s[i]->wfd);
-		bw_close(&s[i]->file);
+		ek_close(&s[i]->rfd);
+		ek_close(&s[i]->wfd);
+		ek_close(&s[i]->file);
 		free(s[i]->tail);
 	}
-	bw_close(&j->devnull);
-	bw_close(&j->status_r);
-	bw_close(&j->status_w);
+	ek_close(&j->devnull);
+	ek_close(&j->status_r);
+	ek_close(&j->status_w);
 	for (i = 0; i < j->ownn; i++)
 		free(j->owned[i]);
 	free(j->owned);
@@ -728,29 +426,29 @@ bw_job_prepare(const struct bw *x, const aml_exec_request *req, size_t cap,
 	char ebuf[128];
 	struct rlimit rl;
 
-	if ((rc = bw_stream_open(&j->out, req->workdir, cap, err, errlen)) != AML_OK ||
-	    (rc = bw_stream_open(&j->err, req->workdir, cap, err, errlen)) != AML_OK)
+	if ((rc = ek_stream_open(&j->out, req->workdir, cap, err, errlen)) != AML_OK ||
+	    (rc = ek_stream_open(&j->err, req->workdir, cap, err, errlen)) != AML_OK)
 		return rc;
 	j->devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (j->devnull < 0 || bw_fd_above_stdio(&j->devnull) != 0) {
-		bw_err(err, errlen, "/dev/null: %s", bw_strerror(errno, ebuf, sizeof ebuf));
+	if (j->devnull < 0 || ek_fd_above_stdio(&j->devnull) != 0) {
+		ek_err(err, errlen, "/dev/null: %s", ek_strerror(errno, ebuf, sizeof ebuf));
 		return AML_EIO;
 	}
 	if (pipe2(fds, O_CLOEXEC) != 0) {
-		bw_err(err, errlen, "pipe: %s", bw_strerror(errno, ebuf, sizeof ebuf));
+		ek_err(err, errlen, "pipe: %s", ek_strerror(errno, ebuf, sizeof ebuf));
 		return AML_EIO;
 	}
 	j->status_r = fds[0];
 	j->status_w = fds[1];
-	if (bw_fd_above_stdio(&j->status_w) != 0) {
-		bw_err(err, errlen, "pipe setup: %s", bw_strerror(errno, ebuf, sizeof ebuf));
+	if (ek_fd_above_stdio(&j->status_w) != 0) {
+		ek_err(err, errlen, "pipe setup: %s", ek_strerror(errno, ebuf, sizeof ebuf));
 		return AML_EIO;
 	}
 	if ((rc = bw_build_args(x, req, j, err, errlen)) != AML_OK)
 		return rc;
-	j->buf = malloc(BW_CHUNK);
+	j->buf = malloc(EK_CHUNK);
 	if (j->buf == NULL) {
-		bw_err(err, errlen, "out of memory");
+		ek_err(err, errlen, "out of memory");
 		return AML_ENOMEM;
 	}
 	bw_job_limits(x, req, j);
@@ -776,15 +474,15 @@ bw_chown_workdir(const struct bw *x, const char *workdir, char *err, size_t errl
 		return AML_OK;
 	dfd = open(workdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0) {
-		bw_err(err, errlen, "cannot open workdir %s: %s", workdir,
-		       bw_strerror(errno, ebuf, sizeof ebuf));
+		ek_err(err, errlen, "cannot open workdir %s: %s", workdir,
+		       ek_strerror(errno, ebuf, sizeof ebuf));
 		return AML_EIO;
 	}
 	for (i = 0; i < sizeof sub / sizeof sub[0]; i++)
 		if (fchownat(dfd, sub[i], (uid_t)x->sandbox_uid, (gid_t)x->sandbox_uid,
 			     AT_SYMLINK_NOFOLLOW) != 0 && errno != ENOENT) {
-			bw_err(err, errlen, "cannot give %s/%s to uid %ld: %s", workdir, sub[i],
-			       x->sandbox_uid, bw_strerror(errno, ebuf, sizeof ebuf));
+			ek_err(err, errlen, "cannot give %s/%s to uid %ld: %s", workdir, sub[i],
+			       x->sandbox_uid, ek_strerror(errno, ebuf, sizeof ebuf));
 			(void)close(dfd);
 			return AML_EIO;
 		}
@@ -798,7 +496,7 @@ bw_chown_workdir(const struct bw *x, const char *workdir, char *err, size_t errl
 static void __attribute__((noreturn))
 bw_child_fail(const struct bw_job *j, int stage, int e)
 {
-	struct bw_child_err ce = {stage, e};
+	struct ek_child_err ce = {stage, e};
 	const char *p = (const char *)&ce;
 	size_t n = sizeof ce;
 
@@ -813,23 +511,6 @@ bw_child_fail(const struct bw_job *j, int stage, int e)
 		n -= (size_t)w;
 	}
 	_exit(127);
-}
-
-/* Close fds lo..hi (inclusive), with close_range() where the kernel has
- * it, else one by one up to maxfd. */
-static void
-bw_child_close_range(unsigned lo, unsigned hi, int maxfd)
-{
-	unsigned fd;
-
-	if (lo > hi)
-		return;
-#ifdef SYS_close_range
-	if (syscall(SYS_close_range, lo, hi, 0) == 0)
-		return;
-#endif
-	for (fd = lo; fd <= hi && fd < (unsigned)maxfd; fd++)
-		(void)close((int)fd);
 }
 
 static void __attribute__((noreturn))
@@ -865,8 +546,8 @@ bw_child(const struct bw_job *j)
 	    setrlimit(RLIMIT_NOFILE, &j->nofile) != 0 ||
 	    setrlimit(RLIMIT_CPU, &j->cpu) != 0)
 		bw_child_fail(j, BW_STAGE_RLIMIT, errno);
-	bw_child_close_range(3, (unsigned)j->status_w - 1, j->maxfd);
-	bw_child_close_range((unsigned)j->status_w + 1, ~0U, j->maxfd);
+	ek_child_close_range(3, (unsigned)j->status_w - 1, j->maxfd);
+	ek_child_close_range((unsigned)j->status_w + 1, ~0U, j->maxfd);
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 	execve(j->argv[0], j->argv, noenv);
 	bw_child_fail(j, BW_STAGE_EXEC, errno);
@@ -899,7 +580,7 @@ bw_param_long(struct bw *x, const char *key, long lo, long hi, long *out, char *
 	errno = 0;
 	n = strtol(v, &end, 10);
 	if (errno != 0 || end == v || *end != '\0' || n < lo || n > hi) {
-		bw_err(err, errlen, "%s must be an integer from %ld to %ld, got '%s'", key, lo,
+		ek_err(err, errlen, "%s must be an integer from %ld to %ld, got '%s'", key, lo,
 		       hi, v);
 		return AML_EINVAL;
 	}
@@ -924,12 +605,12 @@ bw_selftest(const struct bw *x, char *err, size_t errlen)
 	    bw_arg(&j, "--ro-bind") != 0 || bw_arg(&j, "/") != 0 || bw_arg(&j, "/") != 0 ||
 	    bw_args_setpriv(x, &j) != 0 || bw_arg(&j, "/usr/bin/true") != 0) {
 		bw_job_free(&j);
-		bw_err(err, errlen, "out of memory");
+		ek_err(err, errlen, "out of memory");
 		return AML_ENOMEM;
 	}
 	if (pipe2(fds, O_CLOEXEC) != 0) {
 		bw_job_free(&j);
-		bw_err(err, errlen, "pipe: %s", bw_strerror(errno, ebuf, sizeof ebuf));
+		ek_err(err, errlen, "pipe: %s", ek_strerror(errno, ebuf, sizeof ebuf));
 		return AML_EIO;
 	}
 	pid = fork();
@@ -945,7 +626,7 @@ bw_selftest(const struct bw *x, char *err, size_t errlen)
 	if (pid < 0) {
 		(void)close(fds[0]);
 		bw_job_free(&j);
-		bw_err(err, errlen, "fork: %s", bw_strerror(errno, ebuf, sizeof ebuf));
+		ek_err(err, errlen, "fork: %s", ek_strerror(errno, ebuf, sizeof ebuf));
 		return AML_EIO;
 	}
 	for (;;) {
@@ -967,7 +648,7 @@ bw_selftest(const struct bw *x, char *err, size_t errlen)
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
 		if (WIFEXITED(st) && WEXITSTATUS(st) == 127 && line[0] == '\0')
 			snprintf(line, sizeof line, "cannot execute it");
-		bw_err(err, errlen,
+		ek_err(err, errlen,
 		       "%s does not work here (%s); check that it is installed and that "
 		       "namespaces are allowed (sysctl user.max_user_namespaces), or use the local executor",
 		       x->bwrap, line[0] ? line : "exit status not 0");
@@ -990,7 +671,7 @@ bw_init(const aml_host *host, aml_plugin *self, void **state, char *err,
 	*state = NULL;
 	x = calloc(1, sizeof *x);
 	if (x == NULL) {
-		bw_err(err, errlen, "out of memory");
+		ek_err(err, errlen, "out of memory");
 		return AML_ENOMEM;
 	}
 	x->host = host;
@@ -1019,20 +700,20 @@ bw_init(const aml_host *host, aml_plugin *self, void **state, char *err,
 	v = host->param(self, "bwrap");
 	x->bwrap = strdup(v != NULL && v[0] != '\0' ? v : "/usr/bin/bwrap");
 	if (x->python == NULL || x->bwrap == NULL) {
-		bw_err(err, errlen, "out of memory");
+		ek_err(err, errlen, "out of memory");
 		bw_free(x);
 		return AML_ENOMEM;
 	}
 	/* Only /usr of the host is in the sandbox. */
 	if (strncmp(x->python, "/usr/", 5) != 0 || strstr(x->python, "/../") != NULL) {
-		bw_err(err, errlen,
+		ek_err(err, errlen,
 		       "python must be an absolute path under /usr (the only host folder in the sandbox), got '%s'",
 		       x->python);
 		bw_free(x);
 		return AML_EINVAL;
 	}
 	if (x->bwrap[0] != '/') {
-		bw_err(err, errlen, "bwrap must be an absolute path, got '%s'", x->bwrap);
+		ek_err(err, errlen, "bwrap must be an absolute path, got '%s'", x->bwrap);
 		bw_free(x);
 		return AML_EINVAL;
 	}
@@ -1063,57 +744,25 @@ bw_signal_group(const struct bw *x, pid_t pid, int sig)
 
 	if (kill(-pid, sig) != 0 && errno != ESRCH)
 		x->host->log(x->self, AML_LOG_WARN, "kill(-%d, %d): %s", (int)pid, sig,
-			     bw_strerror(errno, ebuf, sizeof ebuf));
-}
-
-/* Reap the child (blocking) into w.  Returns 0, or an errno value. */
-static int
-bw_reap(struct bw_watch *w)
-{
-	for (;;) {
-		pid_t r = wait4(w->pid, &w->status, 0, &w->ru);
-
-		if (r == w->pid)
-			return 0;
-		if (r < 0 && errno == EINTR)
-			continue;
-		return r < 0 ? errno : ECHILD;
-	}
-}
-
-/* Has the child exited?  Checked without reaping (WNOWAIT), so its pid,
- * which is also its group's id, cannot be reused before the group kill.
- * Returns 1 exited, 0 running, or -errno. */
-static int
-bw_child_exited(const struct bw_watch *w)
-{
-	siginfo_t si;
-
-	for (;;) {
-		memset(&si, 0, sizeof si);
-		if (waitid(P_PID, (id_t)w->pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0)
-			return si.si_pid != 0;
-		if (errno != EINTR)
-			return -errno;
-	}
+			     ek_strerror(errno, ebuf, sizeof ebuf));
 }
 
 /* When the child has exited: kill what is left of its group, reap it. */
 static int
-bw_on_exit(const struct bw *x, struct bw_watch *w, char *err, size_t errlen)
+bw_on_exit(const struct bw *x, struct ek_watch *w, char *err, size_t errlen)
 {
 	char ebuf[128];
 	int e;
 
 	bw_signal_group(x, w->pid, SIGKILL);
-	e = bw_reap(w);
+	e = ek_reap(w);
 	w->exited = 1;
-	w->drain_until = bw_now() + BW_DRAIN_S;
-	bw_close(&w->pidfd);
+	w->drain_until = ek_now() + EK_DRAIN_S;
+	ek_close(&w->pidfd);
 	if (e != 0) {
-		bw_err(err, errlen,
+		ek_err(err, errlen,
 		       "lost child %d (%s): is SIGCHLD ignored, or does another thread wait for any child?",
-		       (int)w->pid, bw_strerror(e, ebuf, sizeof ebuf));
+		       (int)w->pid, ek_strerror(e, ebuf, sizeof ebuf));
 		return AML_EIO;
 	}
 	return AML_OK;
@@ -1121,37 +770,37 @@ bw_on_exit(const struct bw *x, struct bw_watch *w, char *err, size_t errlen)
 
 /* Kill the group and reap the child after an internal failure. */
 static void
-bw_abort(const struct bw *x, struct bw_watch *w)
+bw_abort(const struct bw *x, struct ek_watch *w)
 {
 	if (w->exited)
 		return;
 	bw_signal_group(x, w->pid, SIGKILL);
-	(void)bw_reap(w);
+	(void)ek_reap(w);
 	w->exited = 1;
-	bw_close(&w->pidfd);
+	ek_close(&w->pidfd);
 }
 
 /* Read both streams until the child has exited and the pipes are closed
- * (or BW_DRAIN_S after the exit), enforcing the time limit on the way. */
+ * (or EK_DRAIN_S after the exit), enforcing the time limit on the way. */
 static int
-bw_supervise(const struct bw *x, struct bw_job *j, struct bw_watch *w, char *err,
+bw_supervise(const struct bw *x, struct bw_job *j, struct ek_watch *w, char *err,
 	     size_t errlen)
 {
-	struct bw_stream *s[2] = {&j->out, &j->err};
+	struct ek_stream *s[2] = {&j->out, &j->err};
 	struct pollfd pfd[3];
 	int idx[3];
 	char ebuf[128];
 
 	for (;;) {
-		double now = bw_now(), next;
+		double now = ek_now(), next;
 		int nfds = 0, ms, r, i;
 
 		if (!w->exited) {
-			r = bw_child_exited(w);
+			r = ek_child_exited(w);
 			if (r < 0) {
 				bw_abort(x, w);
-				bw_err(err, errlen, "waitid(%d): %s", (int)w->pid,
-				       bw_strerror(-r, ebuf, sizeof ebuf));
+				ek_err(err, errlen, "waitid(%d): %s", (int)w->pid,
+				       ek_strerror(-r, ebuf, sizeof ebuf));
 				return AML_EIO;
 			}
 			if (r == 1 && (r = bw_on_exit(x, w, err, errlen)) != AML_OK)
@@ -1182,73 +831,22 @@ bw_supervise(const struct bw *x, struct bw_job *j, struct bw_watch *w, char *err
 			next = w->deadline;
 		else
 			next = INFINITY;
-		ms = isinf(next) ? -1 : bw_ms_until(next, now);
-		if (!w->exited && w->pidfd < 0 && (ms < 0 || ms > BW_TICK_MS))
-			ms = BW_TICK_MS;
+		ms = isinf(next) ? -1 : ek_ms_until(next, now);
+		if (!w->exited && w->pidfd < 0 && (ms < 0 || ms > EK_TICK_MS))
+			ms = EK_TICK_MS;
 
 		r = poll(pfd, (nfds_t)nfds, ms);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
-			bw_err(err, errlen, "poll: %s", bw_strerror(errno, ebuf, sizeof ebuf));
+			ek_err(err, errlen, "poll: %s", ek_strerror(errno, ebuf, sizeof ebuf));
 			bw_abort(x, w);
 			return AML_EIO;
 		}
 		for (i = 0; i < nfds; i++)
 			if (idx[i] >= 0 && pfd[i].revents != 0)
-				bw_stream_pump(s[idx[i]], j->buf);
+				ek_stream_pump(s[idx[i]], j->buf);
 	}
-}
-
-/* The last non-blank line of workdir/stderr.txt, cleaned up for a detail
- * line, into out (empty when there is none). */
-static void
-bw_last_stderr_line(const char *workdir, char *out, size_t outlen)
-{
-	char buf[BW_STDERR_PEEK + 1];
-	char *path = bw_join(workdir, "stderr.txt");
-	struct stat st;
-	ssize_t n = -1;
-	off_t off;
-	size_t end, start, len, i;
-	int fd;
-
-	out[0] = '\0';
-	if (path == NULL)
-		return;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	free(path);
-	if (fd < 0)
-		return;
-	if (fstat(fd, &st) == 0) {
-		off = st.st_size > BW_STDERR_PEEK ? st.st_size - BW_STDERR_PEEK : 0;
-		do
-			n = pread(fd, buf, BW_STDERR_PEEK, off);
-		while (n < 0 && errno == EINTR);
-	}
-	(void)close(fd);
-	if (n <= 0)
-		return;
-	end = (size_t)n;
-	while (end > 0 && (buf[end - 1] == '\n' || buf[end - 1] == '\r' ||
-			   buf[end - 1] == ' ' || buf[end - 1] == '\t'))
-		end--;
-	start = end;
-	while (start > 0 && buf[start - 1] != '\n')
-		start--;
-	len = end - start;
-	if (len >= outlen)
-		len = outlen - 1;
-	/* Do not cut a UTF-8 sequence in half. */
-	while (len > 0 && start + len < end &&
-	       ((unsigned char)buf[start + len] & 0xC0) == 0x80)
-		len--;
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)buf[start + i];
-
-		out[i] = (c < 0x20 || c == 0x7f) ? ' ' : (char)c;
-	}
-	out[len] = '\0';
 }
 
 /* The first line of workdir/stderr.txt when it is one of bwrap's own
@@ -1256,8 +854,8 @@ bw_last_stderr_line(const char *workdir, char *out, size_t outlen)
 static void
 bw_bwrap_error(const char *workdir, char *out, size_t outlen)
 {
-	char buf[BW_DETAIL_MAX];
-	char *path = bw_join(workdir, "stderr.txt");
+	char buf[EK_DETAIL_MAX];
+	char *path = ek_join(workdir, "stderr.txt");
 	ssize_t n = -1;
 	int fd;
 
@@ -1284,17 +882,17 @@ bw_bwrap_error(const char *workdir, char *out, size_t outlen)
  * bwrap exits 128 + N when the script died of signal N. */
 static void
 bw_fill_result(const struct bw *x, const aml_exec_request *req,
-	       const struct bw_job *j, const struct bw_watch *w, aml_exec_result *res)
+	       const struct bw_job *j, const struct ek_watch *w, aml_exec_result *res)
 {
-	char detail[BW_DETAIL_MAX + 128], line[BW_DETAIL_MAX];
+	char detail[EK_DETAIL_MAX + 128], line[EK_DETAIL_MAX];
 	const char *name;
 	int st = w->status, code = -1, sig = 0;
 
-	res->wall_s = bw_now() - w->start;
+	res->wall_s = ek_now() - w->start;
 	res->cpu_s = (double)w->ru.ru_utime.tv_sec + (double)w->ru.ru_utime.tv_usec / 1e6 +
 		     (double)w->ru.ru_stime.tv_sec + (double)w->ru.ru_stime.tv_usec / 1e6;
 	res->output_bytes = j->out.total + j->err.total;
-	res->truncated = bw_stream_cut(&j->out) > 0 || bw_stream_cut(&j->err) > 0;
+	res->truncated = ek_stream_cut(&j->out) > 0 || ek_stream_cut(&j->err) > 0;
 	if (WIFEXITED(st)) {
 		code = WEXITSTATUS(st);
 		if (code > 128 && code < 128 + NSIG)
@@ -1310,7 +908,7 @@ bw_fill_result(const struct bw *x, const aml_exec_request *req,
 	} else if (sig != 0) {
 		res->outcome = AML_EXEC_KILLED;
 		res->term_signal = sig;
-		name = bw_signame(sig);
+		name = ek_signame(sig);
 		if (name != NULL)
 			snprintf(detail, sizeof detail, "killed by signal %d (%s)", sig, name);
 		else
@@ -1325,7 +923,7 @@ bw_fill_result(const struct bw *x, const aml_exec_request *req,
 	} else {
 		res->outcome = AML_EXEC_CRASHED;
 		res->exit_code = code;
-		bw_last_stderr_line(req->workdir, line, sizeof line);
+		ek_last_stderr_line(req->workdir, line, sizeof line);
 		if (line[0] != '\0')
 			snprintf(detail, sizeof detail, "exit status %d: %s", code, line);
 		else
@@ -1336,17 +934,17 @@ bw_fill_result(const struct bw *x, const aml_exec_request *req,
 
 static void
 bw_fill_nostart(const struct bw *x, const aml_exec_request *req,
-		const struct bw_child_err *ce, const struct bw_watch *w,
+		const struct ek_child_err *ce, const struct ek_watch *w,
 		aml_exec_result *res)
 {
 	char detail[PATH_MAX + 256], ebuf[128];
-	const char *why = bw_strerror(ce->err, ebuf, sizeof ebuf);
+	const char *why = ek_strerror(ce->err, ebuf, sizeof ebuf);
 
 	(void)req;
 
 	res->outcome = AML_EXEC_NOSTART;
 	res->exit_code = 127;
-	res->wall_s = bw_now() - w->start;
+	res->wall_s = ek_now() - w->start;
 	switch (ce->stage) {
 	case BW_STAGE_EXEC:
 		snprintf(detail, sizeof detail, "cannot execute %s: %s", x->bwrap, why);
@@ -1365,26 +963,6 @@ bw_fill_nostart(const struct bw *x, const aml_exec_request *req,
 }
 
 
-/* Wait for the child's exec: 1 when it reported a failure into *ce, 0
- * when exec succeeded (the close-on-exec pipe just closed). */
-static int
-bw_read_exec_status(int fd, struct bw_child_err *ce)
-{
-	char *p = (char *)ce;
-	size_t got = 0;
-
-	while (got < sizeof *ce) {
-		ssize_t n = read(fd, p + got, sizeof *ce - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	return got == sizeof *ce;
-}
-
 /* Check the request's arguments and that workdir/script exist. */
 static int
 bw_check_request(const aml_exec_request *req, char *err, size_t errlen)
@@ -1395,40 +973,40 @@ bw_check_request(const aml_exec_request *req, char *err, size_t errlen)
 
 	if (req->workdir == NULL || req->workdir[0] == '\0' || req->script == NULL ||
 	    req->script[0] == '\0') {
-		bw_err(err, errlen, "request without a workdir or script");
+		ek_err(err, errlen, "request without a workdir or script");
 		return AML_EINVAL;
 	}
 	if (req->script[0] == '/' || strstr(req->script, "..") != NULL) {
-		bw_err(err, errlen, "script name '%s' must be a path inside the workdir, without '..'",
+		ek_err(err, errlen, "script name '%s' must be a path inside the workdir, without '..'",
 		       req->script);
 		return AML_EINVAL;
 	}
 	if (req->script[0] == '-') {
-		bw_err(err, errlen, "script name '%s' would read as an interpreter option",
+		ek_err(err, errlen, "script name '%s' would read as an interpreter option",
 		       req->script);
 		return AML_EINVAL;
 	}
 	if (!(req->timeout_s > 0) || !isfinite(req->timeout_s)) {
-		bw_err(err, errlen, "timeout_s must be a positive number of seconds, got %g",
+		ek_err(err, errlen, "timeout_s must be a positive number of seconds, got %g",
 		       req->timeout_s);
 		return AML_EINVAL;
 	}
 	if (stat(req->workdir, &st) != 0) {
-		bw_err(err, errlen, "cannot use workdir %s: %s", req->workdir,
-		       bw_strerror(errno, ebuf, sizeof ebuf));
+		ek_err(err, errlen, "cannot use workdir %s: %s", req->workdir,
+		       ek_strerror(errno, ebuf, sizeof ebuf));
 		return AML_ENOTFOUND;
 	}
 	if (!S_ISDIR(st.st_mode)) {
-		bw_err(err, errlen, "workdir %s is not a directory", req->workdir);
+		ek_err(err, errlen, "workdir %s is not a directory", req->workdir);
 		return AML_ENOTFOUND;
 	}
-	path = bw_join(req->workdir, req->script);
+	path = ek_join(req->workdir, req->script);
 	if (path == NULL) {
-		bw_err(err, errlen, "out of memory");
+		ek_err(err, errlen, "out of memory");
 		return AML_ENOMEM;
 	}
 	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
-		bw_err(err, errlen, "script %s is not a regular file", path);
+		ek_err(err, errlen, "script %s is not a regular file", path);
 		free(path);
 		return AML_ENOTFOUND;
 	}
@@ -1443,21 +1021,21 @@ bw_run(void *state, const aml_exec_request *req, aml_exec_result *res, char *err
 {
 	const struct bw *x = state;
 	struct bw_job j;
-	struct bw_watch w;
-	struct bw_child_err ce;
+	struct ek_watch w;
+	struct ek_child_err ce;
 	sigset_t all, old;
 	char ebuf[128];
 	int rc, e, failed;
 	size_t cap;
 
 	if (x == NULL || req == NULL || res == NULL) {
-		bw_err(err, errlen, "run called without state, request or result");
+		ek_err(err, errlen, "run called without state, request or result");
 		return AML_EINVAL;
 	}
 	memset(res, 0, sizeof *res);
 	if ((rc = bw_check_request(req, err, errlen)) != AML_OK)
 		return rc;
-	cap = req->output_cap > 0 ? req->output_cap : BW_DEFAULT_CAP;
+	cap = req->output_cap > 0 ? req->output_cap : EK_DEFAULT_CAP;
 
 	bw_job_init(&j);
 	memset(&w, 0, sizeof w);
@@ -1470,37 +1048,37 @@ bw_run(void *state, const aml_exec_request *req, aml_exec_result *res, char *err
 	 * in the child before it has reset them. */
 	sigfillset(&all);
 	if ((e = pthread_sigmask(SIG_SETMASK, &all, &old)) != 0) {
-		bw_err(err, errlen, "pthread_sigmask: %s", bw_strerror(e, ebuf, sizeof ebuf));
+		ek_err(err, errlen, "pthread_sigmask: %s", ek_strerror(e, ebuf, sizeof ebuf));
 		rc = AML_EIO;
 		goto out;
 	}
-	w.start = bw_now();
+	w.start = ek_now();
 	w.pid = fork();
 	if (w.pid == 0)
 		bw_child(&j);
 	e = errno;
 	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (w.pid < 0) {
-		bw_err(err, errlen, "fork: %s", bw_strerror(e, ebuf, sizeof ebuf));
+		ek_err(err, errlen, "fork: %s", ek_strerror(e, ebuf, sizeof ebuf));
 		rc = AML_EIO;
 		goto out;
 	}
 	w.deadline = w.start + req->timeout_s;
-	bw_close(&j.out.wfd);
-	bw_close(&j.err.wfd);
-	bw_close(&j.devnull);
-	bw_close(&j.status_w);
+	ek_close(&j.out.wfd);
+	ek_close(&j.err.wfd);
+	ek_close(&j.devnull);
+	ek_close(&j.status_w);
 
-	failed = bw_read_exec_status(j.status_r, &ce);
+	failed = ek_read_exec_status(j.status_r, &ce);
 	if (failed) {
-		if ((e = bw_reap(&w)) != 0) {
-			bw_err(err, errlen, "lost child %d: %s", (int)w.pid,
-			       bw_strerror(e, ebuf, sizeof ebuf));
+		if ((e = ek_reap(&w)) != 0) {
+			ek_err(err, errlen, "lost child %d: %s", (int)w.pid,
+			       ek_strerror(e, ebuf, sizeof ebuf));
 			rc = AML_EIO;
 			goto out;
 		}
-		bw_stream_finish(&j.out);
-		bw_stream_finish(&j.err);
+		ek_stream_finish(&j.out);
+		ek_stream_finish(&j.err);
 		bw_fill_nostart(x, req, &ce, &w, res);
 		rc = AML_OK;
 		goto out;
@@ -1509,18 +1087,18 @@ bw_run(void *state, const aml_exec_request *req, aml_exec_result *res, char *err
 #ifdef SYS_pidfd_open
 	w.pidfd = (int)syscall(SYS_pidfd_open, w.pid, 0); /* close-on-exec */
 	if (w.pidfd < 0)
-		w.pidfd = -1; /* old kernel: poll with BW_TICK_MS instead */
+		w.pidfd = -1; /* old kernel: poll with EK_TICK_MS instead */
 #endif
 	rc = bw_supervise(x, &j, &w, err, errlen);
-	bw_close(&w.pidfd);
-	bw_stream_finish(&j.out);
-	bw_stream_finish(&j.err);
+	ek_close(&w.pidfd);
+	ek_stream_finish(&j.out);
+	ek_stream_finish(&j.err);
 	if (rc != AML_OK)
 		goto out;
 	if (j.out.write_errno != 0 || j.err.write_errno != 0)
 		x->host->log(x->self, AML_LOG_WARN, "%s: writing captured output: %s",
 			     req->workdir,
-			     bw_strerror(j.out.write_errno ? j.out.write_errno : j.err.write_errno,
+			     ek_strerror(j.out.write_errno ? j.out.write_errno : j.err.write_errno,
 					 ebuf, sizeof ebuf));
 	bw_fill_result(x, req, &j, &w, res);
 out:

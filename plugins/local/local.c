@@ -17,7 +17,7 @@
  * Threads: several workers may call run() at once.  The plugin has no
  * mutable globals, installs no signal handlers, and waits only for the pid
  * it forked (a pidfd wakes poll() when it exits; without pidfds it polls
- * every LX_TICK_MS).  Every fd it opens is close-on-exec, and the child
+ * every EK_TICK_MS).  Every fd it opens is close-on-exec, and the child
  * closes every fd it did not mean to inherit.  Between fork() and exec()
  * the child calls only async-signal-safe functions, on data prepared
  * before the fork.  The agent around it must not reap children it did not
@@ -28,7 +28,7 @@
  * the group kill and may outlive the run.  Catching those needs a PID
  * namespace or a child subreaper, both of which change process-wide state
  * of the agent; the hardened executor covers them.  Here the parent only
- * stops waiting for such escapees' output LX_DRAIN_S after the main child
+ * stops waiting for such escapees' output EK_DRAIN_S after the main child
  * exits.
  */
 #include "config.h"
@@ -57,16 +57,11 @@
 
 #include <automlgen/plugin.h>
 
+#include "execkit.h"
+
 #define LX_NAME "local"
 #define LX_VERSION "1.0.0"
 
-#define LX_DEFAULT_CAP ((size_t)1 << 20) /* per stream, when the request has 0 */
-#define LX_DRAIN_S 1.0          /* read output this long after the child exits */
-#define LX_TICK_MS 50           /* exit check interval without pidfds */
-#define LX_CHUNK 65536          /* one read() from a pipe */
-#define LX_READS_PER_WAKE 16    /* reads per stream before checking deadlines */
-#define LX_DETAIL_MAX 240       /* bytes of stderr quoted in a detail line */
-#define LX_STDERR_PEEK 4096     /* bytes of stderr.txt searched for that line */
 #define LX_MAX_THREADS 4096
 
 /* Plugin state: set in init, read-only afterwards (so shared by threads). */
@@ -80,181 +75,27 @@ struct lx {
 };
 
 /* One captured stream of the child. */
-struct lx_stream {
-	const char *file_name; /* "stdout.txt" / "stderr.txt" */
-	int rfd;               /* parent's read end, -1 at EOF */
-	int wfd;               /* child's write end; -1 in the parent after fork */
-	int file;              /* workdir/<file_name> */
-	size_t head_cap, head_len;
-	char *tail;            /* ring of tail_cap bytes, after the head */
-	size_t tail_cap, tail_len, tail_pos;
-	uint64_t total;        /* bytes the child wrote */
-	int write_errno;       /* first error writing the file, 0 if none */
-};
 
 /* Everything one run() owns; released by lx_job_free(). */
 struct lx_job {
-	struct lx_stream out, err;
+	struct ek_stream out, err;
 	int devnull;           /* the child's stdin */
 	int status_r, status_w; /* exec status pipe: child -> parent */
 	char **envp;           /* owned strings, NULL-terminated */
 	size_t envn, envcap;
 	char *argv[3];         /* python (borrowed), script (borrowed), NULL */
-	char *buf;             /* LX_CHUNK bytes for read() */
+	char *buf;             /* EK_CHUNK bytes for read() */
 	int maxfd;             /* fallback bound for closing fds in the child */
 	pid_t parent_pid;      /* the agent, for the child's parent-death check */
 };
 
 /* What the child reports through the status pipe when it cannot exec. */
 enum lx_stage { LX_STAGE_SETSID = 1, LX_STAGE_CHDIR, LX_STAGE_STDIO, LX_STAGE_EXEC };
-struct lx_child_err {
-	int stage;
-	int err;
-};
 
 /* The parent's view of the running child. */
-struct lx_watch {
-	pid_t pid;
-	int pidfd;             /* -1 when the kernel has no pidfd_open */
-	double start, deadline, kill_at, drain_until;
-	int exited, termed, killed;
-	int status;            /* from wait4, valid once exited */
-	struct rusage ru;
-};
 
 /* ------------------------------------------------------------------ */
 /* Small helpers.                                                      */
-
-static void AML_PRINTF(3, 4)
-lx_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (err == NULL || errlen == 0)
-		return;
-	n = snprintf(err, errlen, "executor " LX_NAME ": ");
-	if (n < 0 || (size_t)n >= errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
-	va_end(ap);
-}
-
-/* strerror that is safe to call from several threads. */
-static const char *
-lx_strerror(int e, char *buf, size_t len)
-{
-	return strerror_r(e, buf, len);
-}
-
-static double
-lx_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Milliseconds from now until t, rounded up, clamped to [0, INT_MAX]. */
-static int
-lx_ms_until(double t, double now)
-{
-	double ms = (t - now) * 1000.0;
-
-	if (ms <= 0)
-		return 0;
-	if (ms >= (double)INT_MAX - 1)
-		return INT_MAX;
-	return (int)ms + 1;
-}
-
-static void
-lx_close(int *fd)
-{
-	if (*fd >= 0) {
-		/* After close() the fd is gone even on EINTR (Linux): never retry. */
-		(void)close(*fd);
-		*fd = -1;
-	}
-}
-
-/* "a/b" (transferred, NULL on oom). */
-static char *
-lx_join(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	char *p = malloc(la + 1 + lb + 1);
-
-	if (p == NULL)
-		return NULL;
-	memcpy(p, a, la);
-	p[la] = '/';
-	memcpy(p + la + 1, b, lb + 1);
-	return p;
-}
-
-/* Write all of p; returns 0 or an errno value. */
-static int
-lx_write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return errno;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-/* Move fd to a number >= 3 (keeping close-on-exec), so that the child's
- * dup2() onto 0, 1 and 2 can never clobber it.  Returns 0 or -1. */
-static int
-lx_fd_above_stdio(int *fd)
-{
-	int nfd;
-
-	if (*fd > 2)
-		return 0;
-	nfd = fcntl(*fd, F_DUPFD_CLOEXEC, 3);
-	if (nfd < 0)
-		return -1;
-	lx_close(fd);
-	*fd = nfd;
-	return 0;
-}
-
-static const char *
-lx_signame(int sig)
-{
-	switch (sig) {
-	case SIGHUP: return "SIGHUP";
-	case SIGINT: return "SIGINT";
-	case SIGQUIT: return "SIGQUIT";
-	case SIGILL: return "SIGILL";
-	case SIGTRAP: return "SIGTRAP";
-	case SIGABRT: return "SIGABRT";
-	case SIGBUS: return "SIGBUS";
-	case SIGFPE: return "SIGFPE";
-	case SIGKILL: return "SIGKILL";
-	case SIGUSR1: return "SIGUSR1";
-	case SIGSEGV: return "SIGSEGV";
-	case SIGUSR2: return "SIGUSR2";
-	case SIGPIPE: return "SIGPIPE";
-	case SIGALRM: return "SIGALRM";
-	case SIGTERM: return "SIGTERM";
-	case SIGXCPU: return "SIGXCPU";
-	case SIGXFSZ: return "SIGXFSZ";
-	case SIGSYS: return "SIGSYS";
-	}
-	return NULL;
-}
 
 /* ------------------------------------------------------------------ */
 /* Parameters.                                                         */
@@ -276,7 +117,7 @@ lx_resolve_python(const char *name)
 	if (strchr(name, '/') != NULL) {
 		if (getcwd(cwd, sizeof cwd) == NULL)
 			return strdup(name);
-		return lx_join(cwd, name);
+		return ek_join(cwd, name);
 	}
 	path = getenv("PATH");
 	if (path == NULL || path[0] == '\0')
@@ -373,7 +214,7 @@ lx_init(const aml_host *host, aml_plugin *self, void **state, char *err,
 	*state = NULL;
 	x = calloc(1, sizeof *x);
 	if (x == NULL) {
-		lx_err(err, errlen, "out of memory");
+		ek_err(err, errlen, "out of memory");
 		return AML_ENOMEM;
 	}
 	x->host = host;
@@ -387,7 +228,7 @@ lx_init(const aml_host *host, aml_plugin *self, void **state, char *err,
 		x->grace_s = strtod(v, &end);
 		if (errno != 0 || end == v || *end != '\0' || !isfinite(x->grace_s) ||
 		    x->grace_s < 0) {
-			lx_err(err, errlen, "kill_grace_s must be a number >= 0, got '%s'", v);
+			ek_err(err, errlen, "kill_grace_s must be a number >= 0, got '%s'", v);
 			lx_free(x);
 			return AML_EINVAL;
 		}
@@ -398,7 +239,7 @@ lx_init(const aml_host *host, aml_plugin *self, void **state, char *err,
 		x->threads = strtol(v, &end, 10);
 		if (errno != 0 || end == v || *end != '\0' || x->threads < 1 ||
 		    x->threads > LX_MAX_THREADS) {
-			lx_err(err, errlen, "threads must be an integer from 1 to %d, got '%s'",
+			ek_err(err, errlen, "threads must be an integer from 1 to %d, got '%s'",
 			       LX_MAX_THREADS, v);
 			lx_free(x);
 			return AML_EINVAL;
@@ -411,7 +252,7 @@ lx_init(const aml_host *host, aml_plugin *self, void **state, char *err,
 		v = AML_DEFAULT_PYTHON;
 	x->python = lx_resolve_python(v);
 	if (x->drop == NULL || x->python == NULL) {
-		lx_err(err, errlen, "out of memory");
+		ek_err(err, errlen, "out of memory");
 		lx_free(x);
 		return AML_ENOMEM;
 	}
@@ -420,7 +261,7 @@ lx_init(const aml_host *host, aml_plugin *self, void **state, char *err,
 	if (access(x->python, X_OK) != 0)
 		host->log(self, AML_LOG_WARN,
 			  "python '%s' is not executable (%s): scripts will not start; set executor.local.python",
-			  x->python, lx_strerror(errno, ebuf, sizeof ebuf));
+			  x->python, ek_strerror(errno, ebuf, sizeof ebuf));
 	*state = x;
 	return AML_OK;
 }
@@ -519,7 +360,7 @@ lx_build_env(const struct lx *x, const aml_exec_request *req, struct lx_job *j,
 		const char *eq = strchr(req->env[i], '=');
 
 		if (eq == NULL || eq == req->env[i]) {
-			lx_err(err, errlen, "request env entry '%s' is not KEY=VALUE", req->env[i]);
+			ek_err(err, errlen, "request env entry '%s' is not KEY=VALUE", req->env[i]);
 			return AML_EINVAL;
 		}
 		if (lx_env_set(j, req->env[i]) != 0)
@@ -527,155 +368,12 @@ lx_build_env(const struct lx *x, const aml_exec_request *req, struct lx_job *j,
 	}
 	return AML_OK;
 oom:
-	lx_err(err, errlen, "out of memory building the environment");
+	ek_err(err, errlen, "out of memory building the environment");
 	return AML_ENOMEM;
 }
 
 /* ------------------------------------------------------------------ */
 /* Output capture.                                                     */
-
-/* Create workdir/<file_name>, the pipe and the tail ring of one stream. */
-static int
-lx_stream_open(struct lx_stream *s, const char *workdir, size_t cap, char *err,
-	       size_t errlen)
-{
-	int fds[2];
-	char ebuf[128];
-	char *path = lx_join(workdir, s->file_name);
-
-	if (path == NULL) {
-		lx_err(err, errlen, "out of memory");
-		return AML_ENOMEM;
-	}
-	s->file = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (s->file < 0) {
-		lx_err(err, errlen, "cannot create %s: %s", path,
-		       lx_strerror(errno, ebuf, sizeof ebuf));
-		free(path);
-		return AML_EIO;
-	}
-	free(path);
-	s->head_cap = cap / 2;
-	s->tail_cap = cap - s->head_cap;
-	s->tail = malloc(s->tail_cap);
-	if (s->tail == NULL) {
-		lx_err(err, errlen, "out of memory for a %zu-byte output buffer", s->tail_cap);
-		return AML_ENOMEM;
-	}
-	if (pipe2(fds, O_CLOEXEC) != 0) {
-		lx_err(err, errlen, "pipe: %s", lx_strerror(errno, ebuf, sizeof ebuf));
-		return AML_EIO;
-	}
-	s->rfd = fds[0];
-	s->wfd = fds[1];
-	/* Only the parent's end is non-blocking: the flag lives on the open
-	 * file description, and the script's writes must block as usual. */
-	if (fcntl(s->rfd, F_SETFL, O_NONBLOCK) != 0 || lx_fd_above_stdio(&s->wfd) != 0) {
-		lx_err(err, errlen, "pipe setup: %s", lx_strerror(errno, ebuf, sizeof ebuf));
-		return AML_EIO;
-	}
-	return AML_OK;
-}
-
-static void
-lx_stream_write(struct lx_stream *s, const char *p, size_t n)
-{
-	int e;
-
-	if (n == 0 || s->write_errno != 0)
-		return;
-	e = lx_write_all(s->file, p, n);
-	if (e != 0)
-		s->write_errno = e;
-}
-
-/* Account n bytes the child wrote: the head goes to the file now, the
- * rest into the tail ring, overwriting its oldest bytes. */
-static void
-lx_stream_feed(struct lx_stream *s, const char *p, size_t n)
-{
-	size_t k, first;
-
-	s->total += n;
-	if (s->head_len < s->head_cap) {
-		k = n < s->head_cap - s->head_len ? n : s->head_cap - s->head_len;
-		lx_stream_write(s, p, k);
-		s->head_len += k;
-		p += k;
-		n -= k;
-	}
-	if (n == 0 || s->tail_cap == 0)
-		return;
-	if (n >= s->tail_cap) {
-		memcpy(s->tail, p + n - s->tail_cap, s->tail_cap);
-		s->tail_pos = 0;
-		s->tail_len = s->tail_cap;
-		return;
-	}
-	first = s->tail_cap - s->tail_pos;
-	if (first > n)
-		first = n;
-	memcpy(s->tail + s->tail_pos, p, first);
-	memcpy(s->tail, p + first, n - first);
-	s->tail_pos = (s->tail_pos + n) % s->tail_cap;
-	s->tail_len = s->tail_len + n > s->tail_cap ? s->tail_cap : s->tail_len + n;
-}
-
-/* Read what the pipe holds (a bounded number of chunks, so one busy stream
- * cannot hold off the deadlines); closes the read end at EOF. */
-static void
-lx_stream_pump(struct lx_stream *s, char *buf)
-{
-	int i;
-
-	for (i = 0; i < LX_READS_PER_WAKE && s->rfd >= 0; i++) {
-		ssize_t n = read(s->rfd, buf, LX_CHUNK);
-
-		if (n > 0) {
-			lx_stream_feed(s, buf, (size_t)n);
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return;
-		/* EOF, or an error after which nothing more can be read. */
-		lx_close(&s->rfd);
-	}
-}
-
-/* Bytes dropped between head and tail. */
-static uint64_t
-lx_stream_cut(const struct lx_stream *s)
-{
-	return s->total - s->head_len - s->tail_len;
-}
-
-/* Append the cut marker and the tail to the file and close it. */
-static void
-lx_stream_finish(struct lx_stream *s)
-{
-	char marker[64];
-	uint64_t cut = lx_stream_cut(s);
-	int n;
-
-	if (s->file < 0)
-		return;
-	if (cut > 0) {
-		n = snprintf(marker, sizeof marker, "\n[... %llu bytes cut ...]\n",
-			     (unsigned long long)cut);
-		lx_stream_write(s, marker, (size_t)n);
-	}
-	if (s->tail_len < s->tail_cap) {
-		lx_stream_write(s, s->tail, s->tail_len);
-	} else {
-		lx_stream_write(s, s->tail + s->tail_pos, s->tail_cap - s->tail_pos);
-		lx_stream_write(s, s->tail, s->tail_pos);
-	}
-	if (close(s->file) != 0 && s->write_errno == 0 && errno != EINTR)
-		s->write_errno = errno;
-	s->file = -1;
-}
 
 /* ------------------------------------------------------------------ */
 /* The job.                                                            */
@@ -695,17 +393,17 @@ static void
 lx_job_free(struct lx_job *j)
 {
 	size_t i;
-	struct lx_stream *s[2] = {&j->out, &j->err};
+	struct ek_stream *s[2] = {&j->out, &j->err};
 
 	for (i = 0; i < 2; i++) {
-		lx_close(&s[i]->rfd);
-		lx_close(&s[i]->wfd);
-		lx_close(&s[i]->file);
+		ek_close(&s[i]->rfd);
+		ek_close(&s[i]->wfd);
+		ek_close(&s[i]->file);
 		free(s[i]->tail);
 	}
-	lx_close(&j->devnull);
-	lx_close(&j->status_r);
-	lx_close(&j->status_w);
+	ek_close(&j->devnull);
+	ek_close(&j->status_r);
+	ek_close(&j->status_w);
 	for (i = 0; i < j->envn; i++)
 		free(j->envp[i]);
 	free(j->envp);
@@ -721,29 +419,29 @@ lx_job_prepare(const struct lx *x, const aml_exec_request *req, size_t cap,
 	char ebuf[128];
 	struct rlimit rl;
 
-	if ((rc = lx_stream_open(&j->out, req->workdir, cap, err, errlen)) != AML_OK ||
-	    (rc = lx_stream_open(&j->err, req->workdir, cap, err, errlen)) != AML_OK)
+	if ((rc = ek_stream_open(&j->out, req->workdir, cap, err, errlen)) != AML_OK ||
+	    (rc = ek_stream_open(&j->err, req->workdir, cap, err, errlen)) != AML_OK)
 		return rc;
 	j->devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (j->devnull < 0 || lx_fd_above_stdio(&j->devnull) != 0) {
-		lx_err(err, errlen, "/dev/null: %s", lx_strerror(errno, ebuf, sizeof ebuf));
+	if (j->devnull < 0 || ek_fd_above_stdio(&j->devnull) != 0) {
+		ek_err(err, errlen, "/dev/null: %s", ek_strerror(errno, ebuf, sizeof ebuf));
 		return AML_EIO;
 	}
 	if (pipe2(fds, O_CLOEXEC) != 0) {
-		lx_err(err, errlen, "pipe: %s", lx_strerror(errno, ebuf, sizeof ebuf));
+		ek_err(err, errlen, "pipe: %s", ek_strerror(errno, ebuf, sizeof ebuf));
 		return AML_EIO;
 	}
 	j->status_r = fds[0];
 	j->status_w = fds[1];
-	if (lx_fd_above_stdio(&j->status_w) != 0) {
-		lx_err(err, errlen, "pipe setup: %s", lx_strerror(errno, ebuf, sizeof ebuf));
+	if (ek_fd_above_stdio(&j->status_w) != 0) {
+		ek_err(err, errlen, "pipe setup: %s", ek_strerror(errno, ebuf, sizeof ebuf));
 		return AML_EIO;
 	}
 	if ((rc = lx_build_env(x, req, j, err, errlen)) != AML_OK)
 		return rc;
-	j->buf = malloc(LX_CHUNK);
+	j->buf = malloc(EK_CHUNK);
 	if (j->buf == NULL) {
-		lx_err(err, errlen, "out of memory");
+		ek_err(err, errlen, "out of memory");
 		return AML_ENOMEM;
 	}
 	j->argv[0] = x->python;
@@ -763,7 +461,7 @@ lx_job_prepare(const struct lx *x, const aml_exec_request *req, size_t cap,
 static void __attribute__((noreturn))
 lx_child_fail(const struct lx_job *j, int stage, int e)
 {
-	struct lx_child_err ce = {stage, e};
+	struct ek_child_err ce = {stage, e};
 	const char *p = (const char *)&ce;
 	size_t n = sizeof ce;
 
@@ -778,23 +476,6 @@ lx_child_fail(const struct lx_job *j, int stage, int e)
 		n -= (size_t)w;
 	}
 	_exit(127);
-}
-
-/* Close fds lo..hi (inclusive), with close_range() where the kernel has
- * it, else one by one up to maxfd. */
-static void
-lx_child_close_range(unsigned lo, unsigned hi, int maxfd)
-{
-	unsigned fd;
-
-	if (lo > hi)
-		return;
-#ifdef SYS_close_range
-	if (syscall(SYS_close_range, lo, hi, 0) == 0)
-		return;
-#endif
-	for (fd = lo; fd <= hi && fd < (unsigned)maxfd; fd++)
-		(void)close((int)fd);
 }
 
 static void __attribute__((noreturn))
@@ -828,8 +509,8 @@ lx_child(const struct lx_job *j, const char *workdir)
 		lx_child_fail(j, LX_STAGE_STDIO, errno);
 	/* A crashing script leaves no core file in the workdir. */
 	(void)setrlimit(RLIMIT_CORE, &nocore);
-	lx_child_close_range(3, (unsigned)j->status_w - 1, j->maxfd);
-	lx_child_close_range((unsigned)j->status_w + 1, ~0U, j->maxfd);
+	ek_child_close_range(3, (unsigned)j->status_w - 1, j->maxfd);
+	ek_child_close_range((unsigned)j->status_w + 1, ~0U, j->maxfd);
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 	execve(j->argv[0], j->argv, j->envp);
 	lx_child_fail(j, LX_STAGE_EXEC, errno);
@@ -846,57 +527,25 @@ lx_signal_group(const struct lx *x, pid_t pid, int sig)
 
 	if (kill(-pid, sig) != 0 && errno != ESRCH)
 		x->host->log(x->self, AML_LOG_WARN, "kill(-%d, %d): %s", (int)pid, sig,
-			     lx_strerror(errno, ebuf, sizeof ebuf));
-}
-
-/* Reap the child (blocking) into w.  Returns 0, or an errno value. */
-static int
-lx_reap(struct lx_watch *w)
-{
-	for (;;) {
-		pid_t r = wait4(w->pid, &w->status, 0, &w->ru);
-
-		if (r == w->pid)
-			return 0;
-		if (r < 0 && errno == EINTR)
-			continue;
-		return r < 0 ? errno : ECHILD;
-	}
-}
-
-/* Has the child exited?  Checked without reaping (WNOWAIT), so its pid,
- * which is also its group's id, cannot be reused before the group kill.
- * Returns 1 exited, 0 running, or -errno. */
-static int
-lx_child_exited(const struct lx_watch *w)
-{
-	siginfo_t si;
-
-	for (;;) {
-		memset(&si, 0, sizeof si);
-		if (waitid(P_PID, (id_t)w->pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0)
-			return si.si_pid != 0;
-		if (errno != EINTR)
-			return -errno;
-	}
+			     ek_strerror(errno, ebuf, sizeof ebuf));
 }
 
 /* When the child has exited: kill what is left of its group, reap it. */
 static int
-lx_on_exit(const struct lx *x, struct lx_watch *w, char *err, size_t errlen)
+lx_on_exit(const struct lx *x, struct ek_watch *w, char *err, size_t errlen)
 {
 	char ebuf[128];
 	int e;
 
 	lx_signal_group(x, w->pid, SIGKILL);
-	e = lx_reap(w);
+	e = ek_reap(w);
 	w->exited = 1;
-	w->drain_until = lx_now() + LX_DRAIN_S;
-	lx_close(&w->pidfd);
+	w->drain_until = ek_now() + EK_DRAIN_S;
+	ek_close(&w->pidfd);
 	if (e != 0) {
-		lx_err(err, errlen,
+		ek_err(err, errlen,
 		       "lost child %d (%s): is SIGCHLD ignored, or does another thread wait for any child?",
-		       (int)w->pid, lx_strerror(e, ebuf, sizeof ebuf));
+		       (int)w->pid, ek_strerror(e, ebuf, sizeof ebuf));
 		return AML_EIO;
 	}
 	return AML_OK;
@@ -904,37 +553,37 @@ lx_on_exit(const struct lx *x, struct lx_watch *w, char *err, size_t errlen)
 
 /* Kill the group and reap the child after an internal failure. */
 static void
-lx_abort(const struct lx *x, struct lx_watch *w)
+lx_abort(const struct lx *x, struct ek_watch *w)
 {
 	if (w->exited)
 		return;
 	lx_signal_group(x, w->pid, SIGKILL);
-	(void)lx_reap(w);
+	(void)ek_reap(w);
 	w->exited = 1;
-	lx_close(&w->pidfd);
+	ek_close(&w->pidfd);
 }
 
 /* Read both streams until the child has exited and the pipes are closed
- * (or LX_DRAIN_S after the exit), enforcing the time limit on the way. */
+ * (or EK_DRAIN_S after the exit), enforcing the time limit on the way. */
 static int
-lx_supervise(const struct lx *x, struct lx_job *j, struct lx_watch *w, char *err,
+lx_supervise(const struct lx *x, struct lx_job *j, struct ek_watch *w, char *err,
 	     size_t errlen)
 {
-	struct lx_stream *s[2] = {&j->out, &j->err};
+	struct ek_stream *s[2] = {&j->out, &j->err};
 	struct pollfd pfd[3];
 	int idx[3];
 	char ebuf[128];
 
 	for (;;) {
-		double now = lx_now(), next;
+		double now = ek_now(), next;
 		int nfds = 0, ms, r, i;
 
 		if (!w->exited) {
-			r = lx_child_exited(w);
+			r = ek_child_exited(w);
 			if (r < 0) {
 				lx_abort(x, w);
-				lx_err(err, errlen, "waitid(%d): %s", (int)w->pid,
-				       lx_strerror(-r, ebuf, sizeof ebuf));
+				ek_err(err, errlen, "waitid(%d): %s", (int)w->pid,
+				       ek_strerror(-r, ebuf, sizeof ebuf));
 				return AML_EIO;
 			}
 			if (r == 1 && (r = lx_on_exit(x, w, err, errlen)) != AML_OK)
@@ -972,89 +621,38 @@ lx_supervise(const struct lx *x, struct lx_job *j, struct lx_watch *w, char *err
 			next = w->kill_at;
 		else
 			next = INFINITY;
-		ms = isinf(next) ? -1 : lx_ms_until(next, now);
-		if (!w->exited && w->pidfd < 0 && (ms < 0 || ms > LX_TICK_MS))
-			ms = LX_TICK_MS;
+		ms = isinf(next) ? -1 : ek_ms_until(next, now);
+		if (!w->exited && w->pidfd < 0 && (ms < 0 || ms > EK_TICK_MS))
+			ms = EK_TICK_MS;
 
 		r = poll(pfd, (nfds_t)nfds, ms);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
-			lx_err(err, errlen, "poll: %s", lx_strerror(errno, ebuf, sizeof ebuf));
+			ek_err(err, errlen, "poll: %s", ek_strerror(errno, ebuf, sizeof ebuf));
 			lx_abort(x, w);
 			return AML_EIO;
 		}
 		for (i = 0; i < nfds; i++)
 			if (idx[i] >= 0 && pfd[i].revents != 0)
-				lx_stream_pump(s[idx[i]], j->buf);
+				ek_stream_pump(s[idx[i]], j->buf);
 	}
-}
-
-/* The last non-blank line of workdir/stderr.txt, cleaned up for a detail
- * line, into out (empty when there is none). */
-static void
-lx_last_stderr_line(const char *workdir, char *out, size_t outlen)
-{
-	char buf[LX_STDERR_PEEK + 1];
-	char *path = lx_join(workdir, "stderr.txt");
-	struct stat st;
-	ssize_t n = -1;
-	off_t off;
-	size_t end, start, len, i;
-	int fd;
-
-	out[0] = '\0';
-	if (path == NULL)
-		return;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	free(path);
-	if (fd < 0)
-		return;
-	if (fstat(fd, &st) == 0) {
-		off = st.st_size > LX_STDERR_PEEK ? st.st_size - LX_STDERR_PEEK : 0;
-		do
-			n = pread(fd, buf, LX_STDERR_PEEK, off);
-		while (n < 0 && errno == EINTR);
-	}
-	(void)close(fd);
-	if (n <= 0)
-		return;
-	end = (size_t)n;
-	while (end > 0 && (buf[end - 1] == '\n' || buf[end - 1] == '\r' ||
-			   buf[end - 1] == ' ' || buf[end - 1] == '\t'))
-		end--;
-	start = end;
-	while (start > 0 && buf[start - 1] != '\n')
-		start--;
-	len = end - start;
-	if (len >= outlen)
-		len = outlen - 1;
-	/* Do not cut a UTF-8 sequence in half. */
-	while (len > 0 && start + len < end &&
-	       ((unsigned char)buf[start + len] & 0xC0) == 0x80)
-		len--;
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)buf[start + i];
-
-		out[i] = (c < 0x20 || c == 0x7f) ? ' ' : (char)c;
-	}
-	out[len] = '\0';
 }
 
 /* Turn the finished watch into the result's outcome and detail line. */
 static void
 lx_fill_result(const struct lx *x, const aml_exec_request *req,
-	       const struct lx_job *j, const struct lx_watch *w, aml_exec_result *res)
+	       const struct lx_job *j, const struct ek_watch *w, aml_exec_result *res)
 {
-	char detail[LX_DETAIL_MAX + 128], line[LX_DETAIL_MAX];
+	char detail[EK_DETAIL_MAX + 128], line[EK_DETAIL_MAX];
 	const char *name;
 	int st = w->status;
 
-	res->wall_s = lx_now() - w->start;
+	res->wall_s = ek_now() - w->start;
 	res->cpu_s = (double)w->ru.ru_utime.tv_sec + (double)w->ru.ru_utime.tv_usec / 1e6 +
 		     (double)w->ru.ru_stime.tv_sec + (double)w->ru.ru_stime.tv_usec / 1e6;
 	res->output_bytes = j->out.total + j->err.total;
-	res->truncated = lx_stream_cut(&j->out) > 0 || lx_stream_cut(&j->err) > 0;
+	res->truncated = ek_stream_cut(&j->out) > 0 || ek_stream_cut(&j->err) > 0;
 	if (WIFEXITED(st))
 		res->exit_code = WEXITSTATUS(st);
 	if (WIFSIGNALED(st))
@@ -1070,7 +668,7 @@ lx_fill_result(const struct lx *x, const aml_exec_request *req,
 			snprintf(detail, sizeof detail, "timed out after %g s", req->timeout_s);
 	} else if (WIFSIGNALED(st)) {
 		res->outcome = AML_EXEC_KILLED;
-		name = lx_signame(WTERMSIG(st));
+		name = ek_signame(WTERMSIG(st));
 		if (name != NULL)
 			snprintf(detail, sizeof detail, "killed by signal %d (%s)",
 				 WTERMSIG(st), name);
@@ -1081,7 +679,7 @@ lx_fill_result(const struct lx *x, const aml_exec_request *req,
 		snprintf(detail, sizeof detail, "exit status 0");
 	} else {
 		res->outcome = AML_EXEC_CRASHED;
-		lx_last_stderr_line(req->workdir, line, sizeof line);
+		ek_last_stderr_line(req->workdir, line, sizeof line);
 		if (line[0] != '\0')
 			snprintf(detail, sizeof detail, "exit status %d: %s",
 				 WEXITSTATUS(st), line);
@@ -1094,15 +692,15 @@ lx_fill_result(const struct lx *x, const aml_exec_request *req,
 /* The result of a child that never reached the script. */
 static void
 lx_fill_nostart(const struct lx *x, const aml_exec_request *req,
-		const struct lx_child_err *ce, const struct lx_watch *w,
+		const struct ek_child_err *ce, const struct ek_watch *w,
 		aml_exec_result *res)
 {
 	char detail[PATH_MAX + 256], ebuf[128];
-	const char *why = lx_strerror(ce->err, ebuf, sizeof ebuf);
+	const char *why = ek_strerror(ce->err, ebuf, sizeof ebuf);
 
 	res->outcome = AML_EXEC_NOSTART;
 	res->exit_code = 127;
-	res->wall_s = lx_now() - w->start;
+	res->wall_s = ek_now() - w->start;
 	switch (ce->stage) {
 	case LX_STAGE_EXEC:
 		snprintf(detail, sizeof detail, "cannot execute %s: %s", x->python, why);
@@ -1120,26 +718,6 @@ lx_fill_nostart(const struct lx *x, const aml_exec_request *req,
 	res->detail = x->host->mem_strdup(detail);
 }
 
-/* Wait for the child's exec: 1 when it reported a failure into *ce, 0
- * when exec succeeded (the close-on-exec pipe just closed). */
-static int
-lx_read_exec_status(int fd, struct lx_child_err *ce)
-{
-	char *p = (char *)ce;
-	size_t got = 0;
-
-	while (got < sizeof *ce) {
-		ssize_t n = read(fd, p + got, sizeof *ce - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	return got == sizeof *ce;
-}
-
 /* Check the request's arguments and that workdir/script exist. */
 static int
 lx_check_request(const aml_exec_request *req, char *err, size_t errlen)
@@ -1150,35 +728,35 @@ lx_check_request(const aml_exec_request *req, char *err, size_t errlen)
 
 	if (req->workdir == NULL || req->workdir[0] == '\0' || req->script == NULL ||
 	    req->script[0] == '\0') {
-		lx_err(err, errlen, "request without a workdir or script");
+		ek_err(err, errlen, "request without a workdir or script");
 		return AML_EINVAL;
 	}
 	if (req->script[0] == '-') {
-		lx_err(err, errlen, "script name '%s' would read as an interpreter option",
+		ek_err(err, errlen, "script name '%s' would read as an interpreter option",
 		       req->script);
 		return AML_EINVAL;
 	}
 	if (!(req->timeout_s > 0) || !isfinite(req->timeout_s)) {
-		lx_err(err, errlen, "timeout_s must be a positive number of seconds, got %g",
+		ek_err(err, errlen, "timeout_s must be a positive number of seconds, got %g",
 		       req->timeout_s);
 		return AML_EINVAL;
 	}
 	if (stat(req->workdir, &st) != 0) {
-		lx_err(err, errlen, "cannot use workdir %s: %s", req->workdir,
-		       lx_strerror(errno, ebuf, sizeof ebuf));
+		ek_err(err, errlen, "cannot use workdir %s: %s", req->workdir,
+		       ek_strerror(errno, ebuf, sizeof ebuf));
 		return AML_ENOTFOUND;
 	}
 	if (!S_ISDIR(st.st_mode)) {
-		lx_err(err, errlen, "workdir %s is not a directory", req->workdir);
+		ek_err(err, errlen, "workdir %s is not a directory", req->workdir);
 		return AML_ENOTFOUND;
 	}
-	path = req->script[0] == '/' ? strdup(req->script) : lx_join(req->workdir, req->script);
+	path = req->script[0] == '/' ? strdup(req->script) : ek_join(req->workdir, req->script);
 	if (path == NULL) {
-		lx_err(err, errlen, "out of memory");
+		ek_err(err, errlen, "out of memory");
 		return AML_ENOMEM;
 	}
 	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
-		lx_err(err, errlen, "script %s is not a regular file", path);
+		ek_err(err, errlen, "script %s is not a regular file", path);
 		free(path);
 		return AML_ENOTFOUND;
 	}
@@ -1193,21 +771,21 @@ lx_run(void *state, const aml_exec_request *req, aml_exec_result *res, char *err
 {
 	const struct lx *x = state;
 	struct lx_job j;
-	struct lx_watch w;
-	struct lx_child_err ce;
+	struct ek_watch w;
+	struct ek_child_err ce;
 	sigset_t all, old;
 	char ebuf[128];
 	int rc, e, failed;
 	size_t cap;
 
 	if (x == NULL || req == NULL || res == NULL) {
-		lx_err(err, errlen, "run called without state, request or result");
+		ek_err(err, errlen, "run called without state, request or result");
 		return AML_EINVAL;
 	}
 	memset(res, 0, sizeof *res);
 	if ((rc = lx_check_request(req, err, errlen)) != AML_OK)
 		return rc;
-	cap = req->output_cap > 0 ? req->output_cap : LX_DEFAULT_CAP;
+	cap = req->output_cap > 0 ? req->output_cap : EK_DEFAULT_CAP;
 
 	lx_job_init(&j);
 	memset(&w, 0, sizeof w);
@@ -1219,37 +797,37 @@ lx_run(void *state, const aml_exec_request *req, aml_exec_result *res, char *err
 	 * in the child before it has reset them. */
 	sigfillset(&all);
 	if ((e = pthread_sigmask(SIG_SETMASK, &all, &old)) != 0) {
-		lx_err(err, errlen, "pthread_sigmask: %s", lx_strerror(e, ebuf, sizeof ebuf));
+		ek_err(err, errlen, "pthread_sigmask: %s", ek_strerror(e, ebuf, sizeof ebuf));
 		rc = AML_EIO;
 		goto out;
 	}
-	w.start = lx_now();
+	w.start = ek_now();
 	w.pid = fork();
 	if (w.pid == 0)
 		lx_child(&j, req->workdir);
 	e = errno;
 	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (w.pid < 0) {
-		lx_err(err, errlen, "fork: %s", lx_strerror(e, ebuf, sizeof ebuf));
+		ek_err(err, errlen, "fork: %s", ek_strerror(e, ebuf, sizeof ebuf));
 		rc = AML_EIO;
 		goto out;
 	}
 	w.deadline = w.start + req->timeout_s;
-	lx_close(&j.out.wfd);
-	lx_close(&j.err.wfd);
-	lx_close(&j.devnull);
-	lx_close(&j.status_w);
+	ek_close(&j.out.wfd);
+	ek_close(&j.err.wfd);
+	ek_close(&j.devnull);
+	ek_close(&j.status_w);
 
-	failed = lx_read_exec_status(j.status_r, &ce);
+	failed = ek_read_exec_status(j.status_r, &ce);
 	if (failed) {
-		if ((e = lx_reap(&w)) != 0) {
-			lx_err(err, errlen, "lost child %d: %s", (int)w.pid,
-			       lx_strerror(e, ebuf, sizeof ebuf));
+		if ((e = ek_reap(&w)) != 0) {
+			ek_err(err, errlen, "lost child %d: %s", (int)w.pid,
+			       ek_strerror(e, ebuf, sizeof ebuf));
 			rc = AML_EIO;
 			goto out;
 		}
-		lx_stream_finish(&j.out);
-		lx_stream_finish(&j.err);
+		ek_stream_finish(&j.out);
+		ek_stream_finish(&j.err);
 		lx_fill_nostart(x, req, &ce, &w, res);
 		rc = AML_OK;
 		goto out;
@@ -1258,18 +836,18 @@ lx_run(void *state, const aml_exec_request *req, aml_exec_result *res, char *err
 #ifdef SYS_pidfd_open
 	w.pidfd = (int)syscall(SYS_pidfd_open, w.pid, 0); /* close-on-exec */
 	if (w.pidfd < 0)
-		w.pidfd = -1; /* old kernel: poll with LX_TICK_MS instead */
+		w.pidfd = -1; /* old kernel: poll with EK_TICK_MS instead */
 #endif
 	rc = lx_supervise(x, &j, &w, err, errlen);
-	lx_close(&w.pidfd);
-	lx_stream_finish(&j.out);
-	lx_stream_finish(&j.err);
+	ek_close(&w.pidfd);
+	ek_stream_finish(&j.out);
+	ek_stream_finish(&j.err);
 	if (rc != AML_OK)
 		goto out;
 	if (j.out.write_errno != 0 || j.err.write_errno != 0)
 		x->host->log(x->self, AML_LOG_WARN, "%s: writing captured output: %s",
 			     req->workdir,
-			     lx_strerror(j.out.write_errno ? j.out.write_errno : j.err.write_errno,
+			     ek_strerror(j.out.write_errno ? j.out.write_errno : j.err.write_errno,
 					 ebuf, sizeof ebuf));
 	lx_fill_result(x, req, &j, &w, res);
 out:

@@ -2,8 +2,9 @@
 # group on this machine.  A libtool module; reaches the core only through
 # the aml_host table, so it does not link core/libamlcore.
 pkglib_LTLIBRARIES += plugins/local/local.la
-plugins_local_local_la_SOURCES = plugins/local/local.c
-plugins_local_local_la_CFLAGS = $(AM_CFLAGS)
+plugins_local_local_la_SOURCES = plugins/local/local.c \
+	plugins/common/execkit.c plugins/common/execkit.h
+plugins_local_local_la_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/plugins/common -DEK_NAME='"local"'
 plugins_local_local_la_LDFLAGS = $(AM_LDFLAGS) $(AML_MODULE_FLAGS)
 PLUGIN_LIBDIRS += $(abs_top_builddir)/plugins/local/.libs
 

@@ -1,0 +1,422 @@
+/*
+ * execkit.c — see execkit.h.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <limits.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "execkit.h"
+
+void
+ek_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (err == NULL || errlen == 0)
+		return;
+	n = snprintf(err, errlen, "executor " EK_NAME ": ");
+	if (n < 0 || (size_t)n >= errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
+	va_end(ap);
+}
+
+/* strerror that is safe to call from several threads. */
+const char *
+ek_strerror(int e, char *buf, size_t len)
+{
+	return strerror_r(e, buf, len);
+}
+
+double
+ek_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Milliseconds from now until t, rounded up, clamped to [0, INT_MAX]. */
+int
+ek_ms_until(double t, double now)
+{
+	double ms = (t - now) * 1000.0;
+
+	if (ms <= 0)
+		return 0;
+	if (ms >= (double)INT_MAX - 1)
+		return INT_MAX;
+	return (int)ms + 1;
+}
+
+void
+ek_close(int *fd)
+{
+	if (*fd >= 0) {
+		/* After close() the fd is gone even on EINTR (Linux): never retry. */
+		(void)close(*fd);
+		*fd = -1;
+	}
+}
+
+/* "a/b" (transferred, NULL on oom). */
+char *
+ek_join(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	char *p = malloc(la + 1 + lb + 1);
+
+	if (p == NULL)
+		return NULL;
+	memcpy(p, a, la);
+	p[la] = '/';
+	memcpy(p + la + 1, b, lb + 1);
+	return p;
+}
+
+/* Write all of p; returns 0 or an errno value. */
+int
+ek_write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Move fd to a number >= 3 (keeping close-on-exec), so that the child's
+ * dup2() onto 0, 1 and 2 can never clobber it.  Returns 0 or -1. */
+int
+ek_fd_above_stdio(int *fd)
+{
+	int nfd;
+
+	if (*fd > 2)
+		return 0;
+	nfd = fcntl(*fd, F_DUPFD_CLOEXEC, 3);
+	if (nfd < 0)
+		return -1;
+	ek_close(fd);
+	*fd = nfd;
+	return 0;
+}
+
+const char *
+ek_signame(int sig)
+{
+	switch (sig) {
+	case SIGHUP: return "SIGHUP";
+	case SIGINT: return "SIGINT";
+	case SIGQUIT: return "SIGQUIT";
+	case SIGILL: return "SIGILL";
+	case SIGTRAP: return "SIGTRAP";
+	case SIGABRT: return "SIGABRT";
+	case SIGBUS: return "SIGBUS";
+	case SIGFPE: return "SIGFPE";
+	case SIGKILL: return "SIGKILL";
+	case SIGUSR1: return "SIGUSR1";
+	case SIGSEGV: return "SIGSEGV";
+	case SIGUSR2: return "SIGUSR2";
+	case SIGPIPE: return "SIGPIPE";
+	case SIGALRM: return "SIGALRM";
+	case SIGTERM: return "SIGTERM";
+	case SIGXCPU: return "SIGXCPU";
+	case SIGXFSZ: return "SIGXFSZ";
+	case SIGSYS: return "SIGSYS";
+	}
+	return NULL;
+}
+
+/* Create workdir/<file_name>, the pipe and the tail ring of one stream. */
+int
+ek_stream_open(struct ek_stream *s, const char *workdir, size_t cap, char *err,
+	       size_t errlen)
+{
+	int fds[2];
+	char ebuf[128];
+	char *path = ek_join(workdir, s->file_name);
+
+	if (path == NULL) {
+		ek_err(err, errlen, "out of memory");
+		return AML_ENOMEM;
+	}
+	s->file = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (s->file < 0) {
+		ek_err(err, errlen, "cannot create %s: %s", path,
+		       ek_strerror(errno, ebuf, sizeof ebuf));
+		free(path);
+		return AML_EIO;
+	}
+	free(path);
+	s->head_cap = cap / 2;
+	s->tail_cap = cap - s->head_cap;
+	s->tail = malloc(s->tail_cap);
+	if (s->tail == NULL) {
+		ek_err(err, errlen, "out of memory for a %zu-byte output buffer", s->tail_cap);
+		return AML_ENOMEM;
+	}
+	if (pipe2(fds, O_CLOEXEC) != 0) {
+		ek_err(err, errlen, "pipe: %s", ek_strerror(errno, ebuf, sizeof ebuf));
+		return AML_EIO;
+	}
+	s->rfd = fds[0];
+	s->wfd = fds[1];
+	/* Only the parent's end is non-blocking: the flag lives on the open
+	 * file description, and the script's writes must block as usual. */
+	if (fcntl(s->rfd, F_SETFL, O_NONBLOCK) != 0 || ek_fd_above_stdio(&s->wfd) != 0) {
+		ek_err(err, errlen, "pipe setup: %s", ek_strerror(errno, ebuf, sizeof ebuf));
+		return AML_EIO;
+	}
+	return AML_OK;
+}
+
+void
+ek_stream_write(struct ek_stream *s, const char *p, size_t n)
+{
+	int e;
+
+	if (n == 0 || s->write_errno != 0)
+		return;
+	e = ek_write_all(s->file, p, n);
+	if (e != 0)
+		s->write_errno = e;
+}
+
+/* Account n bytes the child wrote: the head goes to the file now, the
+ * rest into the tail ring, overwriting its oldest bytes. */
+void
+ek_stream_feed(struct ek_stream *s, const char *p, size_t n)
+{
+	size_t k, first;
+
+	s->total += n;
+	if (s->head_len < s->head_cap) {
+		k = n < s->head_cap - s->head_len ? n : s->head_cap - s->head_len;
+		ek_stream_write(s, p, k);
+		s->head_len += k;
+		p += k;
+		n -= k;
+	}
+	if (n == 0 || s->tail_cap == 0)
+		return;
+	if (n >= s->tail_cap) {
+		memcpy(s->tail, p + n - s->tail_cap, s->tail_cap);
+		s->tail_pos = 0;
+		s->tail_len = s->tail_cap;
+		return;
+	}
+	first = s->tail_cap - s->tail_pos;
+	if (first > n)
+		first = n;
+	memcpy(s->tail + s->tail_pos, p, first);
+	memcpy(s->tail, p + first, n - first);
+	s->tail_pos = (s->tail_pos + n) % s->tail_cap;
+	s->tail_len = s->tail_len + n > s->tail_cap ? s->tail_cap : s->tail_len + n;
+}
+
+/* Read what the pipe holds (a bounded number of chunks, so one busy stream
+ * cannot hold off the deadlines); closes the read end at EOF. */
+void
+ek_stream_pump(struct ek_stream *s, char *buf)
+{
+	int i;
+
+	for (i = 0; i < EK_READS_PER_WAKE && s->rfd >= 0; i++) {
+		ssize_t n = read(s->rfd, buf, EK_CHUNK);
+
+		if (n > 0) {
+			ek_stream_feed(s, buf, (size_t)n);
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		/* EOF, or an error after which nothing more can be read. */
+		ek_close(&s->rfd);
+	}
+}
+
+/* Bytes dropped between head and tail. */
+uint64_t
+ek_stream_cut(const struct ek_stream *s)
+{
+	return s->total - s->head_len - s->tail_len;
+}
+
+/* Append the cut marker and the tail to the file and close it. */
+void
+ek_stream_finish(struct ek_stream *s)
+{
+	char marker[64];
+	uint64_t cut = ek_stream_cut(s);
+	int n;
+
+	if (s->file < 0)
+		return;
+	if (cut > 0) {
+		n = snprintf(marker, sizeof marker, "\n[... %llu bytes cut ...]\n",
+			     (unsigned long long)cut);
+		ek_stream_write(s, marker, (size_t)n);
+	}
+	if (s->tail_len < s->tail_cap) {
+		ek_stream_write(s, s->tail, s->tail_len);
+	} else {
+		ek_stream_write(s, s->tail + s->tail_pos, s->tail_cap - s->tail_pos);
+		ek_stream_write(s, s->tail, s->tail_pos);
+	}
+	if (close(s->file) != 0 && s->write_errno == 0 && errno != EINTR)
+		s->write_errno = errno;
+	s->file = -1;
+}
+
+/* The last non-blank line of workdir/stderr.txt, cleaned up for a detail
+ * line, into out (empty when there is none). */
+void
+ek_last_stderr_line(const char *workdir, char *out, size_t outlen)
+{
+	char buf[EK_STDERR_PEEK + 1];
+	char *path = ek_join(workdir, "stderr.txt");
+	struct stat st;
+	ssize_t n = -1;
+	off_t off;
+	size_t end, start, len, i;
+	int fd;
+
+	out[0] = '\0';
+	if (path == NULL)
+		return;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	free(path);
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) == 0) {
+		off = st.st_size > EK_STDERR_PEEK ? st.st_size - EK_STDERR_PEEK : 0;
+		do
+			n = pread(fd, buf, EK_STDERR_PEEK, off);
+		while (n < 0 && errno == EINTR);
+	}
+	(void)close(fd);
+	if (n <= 0)
+		return;
+	end = (size_t)n;
+	while (end > 0 && (buf[end - 1] == '\n' || buf[end - 1] == '\r' ||
+			   buf[end - 1] == ' ' || buf[end - 1] == '\t'))
+		end--;
+	start = end;
+	while (start > 0 && buf[start - 1] != '\n')
+		start--;
+	len = end - start;
+	if (len >= outlen)
+		len = outlen - 1;
+	/* Do not cut a UTF-8 sequence in half. */
+	while (len > 0 && start + len < end &&
+	       ((unsigned char)buf[start + len] & 0xC0) == 0x80)
+		len--;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)buf[start + i];
+
+		out[i] = (c < 0x20 || c == 0x7f) ? ' ' : (char)c;
+	}
+	out[len] = '\0';
+}
+
+/* Wait for the child's exec: 1 when it reported a failure into *ce, 0
+ * when exec succeeded (the close-on-exec pipe just closed). */
+int
+ek_read_exec_status(int fd, struct ek_child_err *ce)
+{
+	char *p = (char *)ce;
+	size_t got = 0;
+
+	while (got < sizeof *ce) {
+		ssize_t n = read(fd, p + got, sizeof *ce - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	return got == sizeof *ce;
+}
+
+/* Close fds lo..hi (inclusive), with close_range() where the kernel has
+ * it, else one by one up to maxfd. */
+void
+ek_child_close_range(unsigned lo, unsigned hi, int maxfd)
+{
+	unsigned fd;
+
+	if (lo > hi)
+		return;
+#ifdef SYS_close_range
+	if (syscall(SYS_close_range, lo, hi, 0) == 0)
+		return;
+#endif
+	for (fd = lo; fd <= hi && fd < (unsigned)maxfd; fd++)
+		(void)close((int)fd);
+}
+
+/* Reap the child (blocking) into w.  Returns 0, or an errno value. */
+int
+ek_reap(struct ek_watch *w)
+{
+	for (;;) {
+		pid_t r = wait4(w->pid, &w->status, 0, &w->ru);
+
+		if (r == w->pid)
+			return 0;
+		if (r < 0 && errno == EINTR)
+			continue;
+		return r < 0 ? errno : ECHILD;
+	}
+}
+
+/* Has the child exited?  Checked without reaping (WNOWAIT), so its pid,
+ * which is also its group's id, cannot be reused before the group kill.
+ * Returns 1 exited, 0 running, or -errno. */
+int
+ek_child_exited(const struct ek_watch *w)
+{
+	siginfo_t si;
+
+	for (;;) {
+		memset(&si, 0, sizeof si);
+		if (waitid(P_PID, (id_t)w->pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0)
+			return si.si_pid != 0;
+		if (errno != EINTR)
+			return -errno;
+	}
+}

@@ -1,0 +1,123 @@
+/*
+ * execkit.h — what the executor plugins share, compiled into each (plugins
+ * never link each other; see plugins/common/httpc.h for the providers'
+ * counterpart): capturing a child's stdout and stderr into files with the
+ * head and tail kept under a cap, reaping and watching the child, the
+ * exec-status pipe, the last stderr line for a node's reason, and small
+ * fd and time helpers.  plugins/local/local.c says how they fit together.
+ */
+#ifndef AML_EXECKIT_H
+#define AML_EXECKIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include <automlgen/plugin.h>
+
+/* Each plugin compiles execkit.c with its name: -DEK_NAME='"local"'. */
+#ifndef EK_NAME
+#error "compile execkit.c with -DEK_NAME='\"<plugin name>\"'"
+#endif
+
+#define EK_DEFAULT_CAP ((size_t)1 << 20) /* per stream, when the request has 0 */
+#define EK_DRAIN_S 1.0          /* read output this long after the child exits */
+#define EK_TICK_MS 50           /* exit check interval without pidfds */
+#define EK_CHUNK 65536          /* one read() from a pipe */
+#define EK_READS_PER_WAKE 16    /* reads per stream before checking deadlines */
+#define EK_DETAIL_MAX 240       /* bytes of stderr quoted in a detail line */
+#define EK_STDERR_PEEK 4096     /* bytes of stderr.txt searched for that line */
+
+struct ek_stream {
+	const char *file_name; /* "stdout.txt" / "stderr.txt" */
+	int rfd;               /* parent's read end, -1 at EOF */
+	int wfd;               /* child's write end; -1 in the parent after fork */
+	int file;              /* workdir/<file_name> */
+	size_t head_cap, head_len;
+	char *tail;            /* ring of tail_cap bytes, after the head */
+	size_t tail_cap, tail_len, tail_pos;
+	uint64_t total;        /* bytes the child wrote */
+	int write_errno;       /* first error writing the file, 0 if none */
+};
+
+struct ek_child_err {
+	int stage;
+	int err;
+};
+
+struct ek_watch {
+	pid_t pid;
+	int pidfd;             /* -1 when the kernel has no pidfd_open */
+	double start, deadline, kill_at, drain_until;
+	int exited, termed, killed;
+	int status;            /* from wait4, valid once exited */
+	struct rusage ru;
+};
+
+/* One line into err: "executor <EK_NAME>: " and the message. */
+void ek_err(char *err, size_t errlen, const char *fmt, ...) AML_PRINTF(3, 4);
+
+/* strerror that is safe to call from several threads. */
+const char *ek_strerror(int e, char *buf, size_t len);
+
+double ek_now(void);
+
+/* Milliseconds from now until t, rounded up, clamped to [0, INT_MAX]. */
+int ek_ms_until(double t, double now);
+
+void ek_close(int *fd);
+
+/* "a/b" (transferred, NULL on oom). */
+char *ek_join(const char *a, const char *b);
+
+/* Write all of p; returns 0 or an errno value. */
+int ek_write_all(int fd, const char *p, size_t n);
+
+/* Move fd to a number >= 3 (keeping close-on-exec), so that the child's
+ * dup2() onto 0, 1 and 2 can never clobber it.  Returns 0 or -1. */
+int ek_fd_above_stdio(int *fd);
+
+const char *ek_signame(int sig);
+
+/* Create workdir/<file_name>, the pipe and the tail ring of one stream. */
+int ek_stream_open(struct ek_stream *s, const char *workdir, size_t cap, char *err,
+		   size_t errlen);
+
+void ek_stream_write(struct ek_stream *s, const char *p, size_t n);
+
+/* Account n bytes the child wrote: the head goes to the file now, the
+ * rest into the tail ring, overwriting its oldest bytes. */
+void ek_stream_feed(struct ek_stream *s, const char *p, size_t n);
+
+/* Read what the pipe holds (a bounded number of chunks, so one busy stream
+ * cannot hold off the deadlines); closes the read end at EOF. */
+void ek_stream_pump(struct ek_stream *s, char *buf);
+
+/* Bytes dropped between head and tail. */
+uint64_t ek_stream_cut(const struct ek_stream *s);
+
+/* Append the cut marker and the tail to the file and close it. */
+void ek_stream_finish(struct ek_stream *s);
+
+/* The last non-blank line of workdir/stderr.txt, cleaned up for a detail
+ * line, into out (empty when there is none). */
+void ek_last_stderr_line(const char *workdir, char *out, size_t outlen);
+
+/* Wait for the child's exec: 1 when it reported a failure into *ce, 0
+ * when exec succeeded (the close-on-exec pipe just closed). */
+int ek_read_exec_status(int fd, struct ek_child_err *ce);
+
+/* Close fds lo..hi (inclusive), with close_range() where the kernel has
+ * it, else one by one up to maxfd. */
+void ek_child_close_range(unsigned lo, unsigned hi, int maxfd);
+
+/* Reap the child (blocking) into w.  Returns 0, or an errno value. */
+int ek_reap(struct ek_watch *w);
+
+/* Has the child exited?  Checked without reaping (WNOWAIT), so its pid,
+ * which is also its group's id, cannot be reused before the group kill.
+ * Returns 1 exited, 0 running, or -errno. */
+int ek_child_exited(const struct ek_watch *w);
+
+#endif
