@@ -48,12 +48,11 @@ typedef struct run_state {
 	int search_ready;
 } run_state;
 
-/* Load, check and initialise the plugin that fills slot. */
+/* Load, check and initialise plugin name into slot. */
 static int
-open_slot(run_state *st, aml_kind kind, const char *slot, aml_plugin **out,
-	  char *err, size_t errlen)
+open_named(run_state *st, aml_kind kind, const char *slot, const char *name,
+	   aml_plugin **out, char *err, size_t errlen)
 {
-	const char *name = aml_config_get(st->cfg, slot);
 	const aml_manifest *m;
 	aml_plugin *p;
 	int rc;
@@ -81,6 +80,35 @@ open_slot(run_state *st, aml_kind kind, const char *slot, aml_plugin **out,
 		  m->version, p->libpath);
 	*out = p;
 	return AML_OK;
+}
+
+/* Load, check and initialise the plugin the config names for slot. */
+static int
+open_slot(run_state *st, aml_kind kind, const char *slot, aml_plugin **out,
+	  char *err, size_t errlen)
+{
+	return open_named(st, kind, slot, aml_config_get(st->cfg, slot), out, err, errlen);
+}
+
+/* executor: auto — the bwrap sandbox where it works on this machine (and
+ * serves the configured interpreter), else the local executor, said in
+ * one line. */
+static int
+open_executor(run_state *st, char *err, size_t errlen)
+{
+	const char *name = aml_config_get(st->cfg, "executor");
+	int rc;
+
+	if (name == NULL || strcmp(name, "auto") != 0)
+		return open_slot(st, AML_KIND_EXECUTOR, "executor", &st->executor, err, errlen);
+	rc = open_named(st, AML_KIND_EXECUTOR, "executor", "bwrap", &st->executor, err, errlen);
+	if (rc == AML_EUNSUPPORTED || rc == AML_ENOTFOUND) {
+		aml_warn("executor auto: no sandbox (%s); candidates run with the local executor",
+			 err);
+		rc = open_named(st, AML_KIND_EXECUTOR, "executor", "local", &st->executor, err,
+				errlen);
+	}
+	return rc;
 }
 
 /* Open the operator plugin of slot operators.<name> as st->ops[n_ops]
@@ -417,7 +445,7 @@ aml_run(const aml_config *cfg, const char *task_dir, aml_run_result *res,
 			goto out;
 		st.llm.provider[AML_ROLE_FEEDBACK] = st.feedback;
 	}
-	if ((rc = open_slot(&st, AML_KIND_EXECUTOR, "executor", &st.executor, err, errlen)))
+	if ((rc = open_executor(&st, err, errlen)))
 		goto out;
 	for (k = 0; need[k] && st.n_ops < MAX_OPS - 1; k++)
 		if ((rc = open_op(&st, need[k], err, errlen)) != AML_OK)

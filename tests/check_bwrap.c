@@ -614,7 +614,8 @@ START_TEST(test_init_refusals)
 		      "%s", err);
 	ck_assert_ptr_null(strchr(err, '\n'));
 	mock_host_set_params(badpy);
-	ck_assert_int_eq(plugin()->init(mock_host(), NULL, &state, err, sizeof err), AML_EINVAL);
+	ck_assert_int_eq(plugin()->init(mock_host(), NULL, &state, err, sizeof err),
+			 AML_EUNSUPPORTED);
 	ck_assert_str_eq(err, "executor bwrap: python must be an absolute path under /usr (the only "
 			 "host folder in the sandbox), got '/opt/venv/bin/python'");
 	mock_host_set_params(badmem);

@@ -57,7 +57,7 @@ START_TEST(test_defaults)
 	long n;
 
 	ck_assert_str_eq(aml_config_get(c, "provider"), "kbsynth");
-	ck_assert_str_eq(aml_config_get(c, "executor"), "local");
+	ck_assert_str_eq(aml_config_get(c, "executor"), "auto");
 	ck_assert_str_eq(aml_config_get(c, "operators.draft"), "draft");
 	ck_assert_str_eq(aml_config_source(c, "search.max_nodes"), "default");
 	ck_assert_int_eq(aml_config_long(c, "search.num_drafts", &n, err, sizeof err), AML_OK);

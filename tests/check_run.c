@@ -303,6 +303,29 @@ START_TEST(test_offline_run_bwrap)
 }
 END_TEST
 
+/* executor: auto takes the sandbox where bwrap works, and the local
+ * executor, with a warning, where it does not. */
+START_TEST(test_executor_auto)
+{
+	static const char *const broken = "executor.bwrap.bwrap=/nonexistent/bwrap";
+	const char *kv[] = {"search.num_drafts=1", "search.max_nodes=1", "search.policy=drafts",
+			    _i ? broken : NULL, NULL};
+	aml_config *cfg = config(kv);
+	aml_run_result res;
+	char err[AML_ERRLEN] = "";
+	json_object *sum;
+
+	ck_assert_str_eq(aml_config_get(cfg, "executor"), "auto");
+	ck_assert_msg(aml_run(cfg, TASK, &res, err, sizeof err) == AML_OK, "%s", err);
+	ck_assert_int_eq(res.has_best, 1);
+	sum = read_json(res.run_dir, "summary.json");
+	ck_assert_str_eq(jstr(sum, "executor"), _i ? "local" : "bwrap");
+	json_object_put(sum);
+	aml_run_result_free(&res);
+	aml_config_free(cfg);
+}
+END_TEST
+
 /* Answers of every shape models give, replayed from a hand-written
  * cassette: what the draft operator makes of each, in a whole run. */
 START_TEST(test_answer_shapes_from_cassette)
@@ -396,6 +419,7 @@ main(void)
 	tcase_add_test(tc, test_invalid_submission);
 	tcase_add_test(tc, test_answer_shapes_from_cassette);
 	tcase_add_test(tc, test_offline_run_bwrap);
+	tcase_add_loop_test(tc, test_executor_auto, 0, 2);
 	tcase_add_loop_test(tc, test_refusals, 0, (int)AML_ARRAY_LEN(refusals));
 	suite_add_tcase(s, tc);
 	return aml_test_main(s);

@@ -710,7 +710,7 @@ bw_init(const aml_host *host, aml_plugin *self, void **state, char *err,
 		       "python must be an absolute path under /usr (the only host folder in the sandbox), got '%s'",
 		       x->python);
 		bw_free(x);
-		return AML_EINVAL;
+		return AML_EUNSUPPORTED; /* executor auto then takes the local one */
 	}
 	if (x->bwrap[0] != '/') {
 		ek_err(err, errlen, "bwrap must be an absolute path, got '%s'", x->bwrap);
