@@ -117,8 +117,13 @@ aml_llm_call(aml_llm *l, const aml_llm_request *req, aml_llm_response *resp,
 	struct aml_plugin *p;
 	aml_llm_role_stats *st;
 	uint64_t tin, tout;
+	char own[AML_ERRLEN];
 	int role, rc;
 
+	if (err == NULL || errlen == 0) { /* a plugin that does not want the why */
+		err = own;
+		errlen = sizeof own;
+	}
 	memset(resp, 0, sizeof *resp);
 	if (req->role == NULL || strcmp(req->role, "code") == 0) {
 		role = AML_ROLE_CODE;
