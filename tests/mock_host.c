@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <dlfcn.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@ static const char *mock_dir = ".";
 static mock_llm_fn mock_llm;
 static mock_kb_fn mock_kb;
 static char mock_log[2048];
+static pthread_mutex_t mock_log_lock = PTHREAD_MUTEX_INITIALIZER; /* plugins log from workers */
 
 void mock_host_set_params(const char *const *kv) { mock_params = kv; }
 void mock_host_set_task(const aml_task *task) { mock_task = task; }
@@ -32,9 +34,11 @@ m_log(aml_plugin *self, int level, const char *fmt, ...)
 {
 	va_list ap;
 
+	pthread_mutex_lock(&mock_log_lock);
 	va_start(ap, fmt);
 	vsnprintf(mock_log, sizeof mock_log, fmt, ap);
 	va_end(ap);
+	pthread_mutex_unlock(&mock_log_lock);
 }
 
 static const char *
@@ -107,7 +111,7 @@ mock_plugin_open(const char *path)
 const char *
 mock_plugin_library(const char *name)
 {
-	static char path[4096];
+	static _Thread_local char path[4096]; /* tests call it from several threads */
 	const char *lp = getenv("AUTOMLGEN_LIBRARY_PATH");
 	char *copy, *tok, *save = NULL;
 

@@ -33,7 +33,8 @@ const aml_host *mock_host(void);
  * any error.  The handle stays open for the test process. */
 const aml_plugin_desc *mock_plugin_open(const char *path);
 /* Path of a built plugin library "<name>.so" found on
- * AUTOMLGEN_LIBRARY_PATH (static buffer), failing the test when absent. */
+ * AUTOMLGEN_LIBRARY_PATH (a buffer per thread), failing the test when
+ * absent. */
 const char *mock_plugin_library(const char *name);
 
 /* Run a suite with TAP output on stdout; returns the process exit status. */
