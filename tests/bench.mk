@@ -20,7 +20,7 @@ tests_check_bench_LDADD = $(TEST_LIBS) $(JSONC_LIBS)
 # `make bench` like bench_mcgs, never run by make check; see its header).
 EXTRA_PROGRAMS += tests/bench/bench_provider
 tests_bench_bench_provider_SOURCES = tests/bench/bench_provider.c plugins/openai/oa_wire.c \
-	plugins/anthropic/an_wire.c plugins/common/httpc.c
+	plugins/anthropic/an_wire.c plugins/common/httpc.c plugins/common/provkit.c
 tests_bench_bench_provider_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/common \
 	-I$(top_srcdir)/plugins/openai -I$(top_srcdir)/plugins/anthropic \
 	-DSRCDIR=\"$(abs_top_srcdir)\" -DBUILDDIR=\"$(abs_top_builddir)\"

@@ -30,6 +30,7 @@
 
 #include "an_wire.h"
 #include "httpc.h"
+#include "provkit.h"
 #include "llm_server.h"
 #include "mock_host.h"
 #include "oa_wire.h"
@@ -974,7 +975,7 @@ START_TEST(test_oa_parse)
 	ck_assert_str_eq(why, "not a JSON object");
 	ck_assert_int_eq(oa_response_parse("  ", 2, NULL, &a, why, sizeof why), AML_EFORMAT);
 	ck_assert_str_eq(why, "empty body");
-	httpc_answer_free(&a);
+	pk_answer_free(&a);
 }
 END_TEST
 
@@ -1005,7 +1006,7 @@ START_TEST(test_an_parse)
 	ck_assert_int_eq(an_response_parse(thinking, strlen(thinking), NULL, &a, why, sizeof why),
 			 AML_EFORMAT);
 	ck_assert_ptr_nonnull(strstr(why, "stop_reason max_tokens"));
-	httpc_answer_free(&a);
+	pk_answer_free(&a);
 }
 END_TEST
 
@@ -1015,13 +1016,13 @@ START_TEST(test_wire_helpers)
 	size_t n = 0;
 	const char *c;
 
-	ck_assert_int_eq(httpc_list_split(" a , ,b,", &items, &n), 0);
+	ck_assert_int_eq(pk_list_split(" a , ,b,", &items, &n), 0);
 	ck_assert_uint_eq(n, 2);
 	ck_assert_str_eq(items[0], "a");
 	ck_assert_str_eq(items[1], "b");
 	ck_assert_ptr_null(items[2]);
-	httpc_list_free(items);
-	u = httpc_url_join("http://h:1/v1///", "chat/completions");
+	pk_list_free(items);
+	u = pk_url_join("http://h:1/v1///", "chat/completions");
 	ck_assert_str_eq(u, "http://h:1/v1/chat/completions");
 	free(u);
 	ck_assert_int_eq(oa_reasoning_model("o1-preview"), 1);

@@ -5,7 +5,7 @@
 check_PROGRAMS += tests/check_providers
 TESTS += tests/check_providers
 tests_check_providers_SOURCES = tests/check_providers.c plugins/openai/oa_wire.c \
-	plugins/anthropic/an_wire.c plugins/common/httpc.c
+	plugins/anthropic/an_wire.c plugins/common/httpc.c plugins/common/provkit.c
 tests_check_providers_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/common \
 	-I$(top_srcdir)/plugins/openai -I$(top_srcdir)/plugins/anthropic
 tests_check_providers_CFLAGS = $(TEST_CFLAGS) $(CURL_CFLAGS)

@@ -12,6 +12,7 @@
 
 #include "an_wire.h"
 #include "httpc.h"
+#include "provkit.h"
 
 /* A JSON string of text made valid UTF-8 (NULL when out of memory). */
 static json_object *
@@ -139,7 +140,7 @@ an_response_parse(const char *body, size_t len, const char *content_type,
 	int oom = 0, rc = AML_EFORMAT;
 	char detail[256];
 
-	httpc_answer_free(a);
+	pk_answer_free(a);
 	j = httpc_json_object(body, len, content_type, why, whylen);
 	if (j == NULL)
 		return AML_EFORMAT;
@@ -189,6 +190,6 @@ nomem:
 	rc = AML_ENOMEM;
 out:
 	json_object_put(j);
-	httpc_answer_free(a);
+	pk_answer_free(a);
 	return rc;
 }

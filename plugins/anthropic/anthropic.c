@@ -18,6 +18,7 @@
 
 #include "an_wire.h"
 #include "httpc.h"
+#include "provkit.h"
 
 #define AN_NAME "anthropic"
 #define AN_DEFAULT_URL "https://api.anthropic.com/v1"
@@ -61,7 +62,7 @@ an_fini(void *state)
 	wipe_free(st->key);
 	wipe_free(st->key_header);
 	free(st->version_header);
-	httpc_list_free(st->stop);
+	pk_list_free(st->stop);
 	free(st);
 }
 
@@ -85,12 +86,12 @@ read_params(an_state *st, char *err, size_t errlen)
 	size_t n_stop = 0;
 	int rc;
 
-	base = httpc_param_str(h, st->self, "base_url", "ANTHROPIC_BASE_URL", AN_DEFAULT_URL);
-	st->model = httpc_param_str(h, st->self, "model", "ANTHROPIC_MODEL", AN_DEFAULT_MODEL);
-	stop = httpc_param_str(h, st->self, "stop", NULL, "");
-	version = httpc_param_str(h, st->self, "anthropic-version", NULL, AN_DEFAULT_VERSION);
+	base = pk_param_str(h, st->self, "base_url", "ANTHROPIC_BASE_URL", AN_DEFAULT_URL);
+	st->model = pk_param_str(h, st->self, "model", "ANTHROPIC_MODEL", AN_DEFAULT_MODEL);
+	stop = pk_param_str(h, st->self, "stop", NULL, "");
+	version = pk_param_str(h, st->self, "anthropic-version", NULL, AN_DEFAULT_VERSION);
 	if (base == NULL || st->model == NULL || stop == NULL || version == NULL
-	    || httpc_list_split(stop, &st->stop, &n_stop) != 0) {
+	    || pk_list_split(stop, &st->stop, &n_stop) != 0) {
 		free(base);
 		free(stop);
 		free(version);
@@ -114,7 +115,7 @@ read_params(an_state *st, char *err, size_t errlen)
 		free(base);
 		return AML_EINVAL;
 	}
-	st->url = httpc_url_join(base, "messages");
+	st->url = pk_url_join(base, "messages");
 	free(base);
 	if (st->url == NULL || st->version_header == NULL) {
 		httpc_seterr(err, errlen, AN_NAME ": out of memory");
@@ -123,15 +124,15 @@ read_params(an_state *st, char *err, size_t errlen)
 	st->wire.model = st->model;
 	st->wire.stop = (const char *const *)st->stop;
 	st->wire.n_stop = n_stop;
-	rc = httpc_param_double(h, st->self, AN_NAME, "temperature", -1, -1e9, 1,
+	rc = pk_param_double(h, st->self, AN_NAME, "temperature", -1, -1e9, 1,
 				&st->wire.temperature, err, errlen);
 	if (rc == AML_OK)
-		rc = httpc_param_long(h, st->self, AN_NAME, "max_tokens", AN_DEFAULT_MAX_TOKENS,
+		rc = pk_param_long(h, st->self, AN_NAME, "max_tokens", AN_DEFAULT_MAX_TOKENS,
 				      1, 100000000L, &st->wire.max_tokens, err, errlen);
 	if (rc == AML_OK)
-		rc = httpc_opts_read(h, st->self, &st->http, err, errlen);
+		rc = pk_opts_read(h, st->self, &st->http, err, errlen);
 	if (rc == AML_OK)
-		rc = httpc_api_key(h, st->self, AN_NAME, "ANTHROPIC_API_KEY", &st->key, err,
+		rc = pk_api_key(h, st->self, AN_NAME, "ANTHROPIC_API_KEY", &st->key, err,
 				   errlen);
 	if (rc == AML_OK && st->key != NULL) {
 		st->key_header = header("x-api-key", st->key);
@@ -218,8 +219,8 @@ an_complete(void *state, const aml_llm_request *req, aml_llm_response *resp,
 			     err, errlen);
 	free(body);
 	if (rc == AML_OK)
-		rc = httpc_answer_take(st->host, AN_NAME, &ans, st->model, req, resp, err, errlen);
-	httpc_answer_free(&ans);
+		rc = pk_answer_take(st->host, AN_NAME, &ans, st->model, req, resp, err, errlen);
+	pk_answer_free(&ans);
 	return rc;
 }
 

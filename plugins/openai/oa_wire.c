@@ -11,6 +11,7 @@
 #include <json-c/json.h>
 
 #include "httpc.h"
+#include "provkit.h"
 #include "oa_wire.h"
 
 int
@@ -172,7 +173,7 @@ oa_response_parse(const char *body, size_t len, const char *content_type,
 	int oom = 0, rc = AML_EFORMAT;
 	char detail[256];
 
-	httpc_answer_free(a);
+	pk_answer_free(a);
 	j = httpc_json_object(body, len, content_type, why, whylen);
 	if (j == NULL)
 		return AML_EFORMAT;
@@ -228,6 +229,6 @@ nomem:
 	rc = AML_ENOMEM;
 out:
 	json_object_put(j);
-	httpc_answer_free(a);
+	pk_answer_free(a);
 	return rc;
 }

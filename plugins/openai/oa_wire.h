@@ -16,6 +16,7 @@
 #include <automlgen/plugin.h>
 
 #include "httpc.h"
+#include "provkit.h"
 
 /* What the provider's parameters add to a request (borrowed). */
 typedef struct oa_params {
@@ -45,8 +46,8 @@ int64_t oa_wire_seed(uint64_t seed);
 int oa_request_build(const oa_params *p, const aml_llm_request *req, char **body,
 		     char *err, size_t errlen);
 
-/* A parsed answer (httpc.h); free it with httpc_answer_free. */
-typedef httpc_answer oa_answer;
+/* A parsed answer (httpc.h); free it with pk_answer_free. */
+typedef pk_answer oa_answer;
 
 /* Read a 2xx body.  Returns AML_OK and fills a; AML_EFORMAT with one line
  * of why for an answer that cannot be used (not JSON, an HTML page, an

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "httpc.h"
+#include "provkit.h"
 #include "oa_wire.h"
 
 #define OA_NAME "openai"
@@ -53,7 +54,7 @@ oa_fini(void *state)
 	if (st->auth != NULL)
 		memset(st->auth, 0, strlen(st->auth));
 	free(st->auth);
-	httpc_list_free(st->stop);
+	pk_list_free(st->stop);
 	free(st);
 }
 
@@ -84,11 +85,11 @@ read_params(oa_state *st, char *err, size_t errlen)
 	size_t n_stop = 0;
 	int rc;
 
-	base = httpc_param_str(h, st->self, "base_url", "OPENAI_BASE_URL", OA_DEFAULT_URL);
-	st->model = httpc_param_str(h, st->self, "model", "OPENAI_MODEL", OA_DEFAULT_MODEL);
-	stop = httpc_param_str(h, st->self, "stop", NULL, "");
+	base = pk_param_str(h, st->self, "base_url", "OPENAI_BASE_URL", OA_DEFAULT_URL);
+	st->model = pk_param_str(h, st->self, "model", "OPENAI_MODEL", OA_DEFAULT_MODEL);
+	stop = pk_param_str(h, st->self, "stop", NULL, "");
 	if (base == NULL || st->model == NULL || stop == NULL
-	    || httpc_list_split(stop, &st->stop, &n_stop) != 0) {
+	    || pk_list_split(stop, &st->stop, &n_stop) != 0) {
 		free(base);
 		free(stop);
 		httpc_seterr(err, errlen, OA_NAME ": out of memory");
@@ -101,7 +102,7 @@ read_params(oa_state *st, char *err, size_t errlen)
 		free(base);
 		return AML_EINVAL;
 	}
-	st->url = httpc_url_join(base, "chat/completions");
+	st->url = pk_url_join(base, "chat/completions");
 	free(base);
 	if (st->url == NULL) {
 		httpc_seterr(err, errlen, OA_NAME ": out of memory");
@@ -110,17 +111,17 @@ read_params(oa_state *st, char *err, size_t errlen)
 	st->wire.model = st->model;
 	st->wire.stop = (const char *const *)st->stop;
 	st->wire.n_stop = n_stop;
-	rc = httpc_param_double(h, st->self, OA_NAME, "temperature", -1, -1e9, 2,
+	rc = pk_param_double(h, st->self, OA_NAME, "temperature", -1, -1e9, 2,
 				&st->wire.temperature, err, errlen);
 	if (rc == AML_OK)
-		rc = httpc_param_long(h, st->self, OA_NAME, "max_tokens", 0, 0, 100000000L,
+		rc = pk_param_long(h, st->self, OA_NAME, "max_tokens", 0, 0, 100000000L,
 				      &st->wire.max_tokens, err, errlen);
 	if (rc == AML_OK)
 		rc = read_reasoning(st, err, errlen);
 	if (rc == AML_OK)
-		rc = httpc_opts_read(h, st->self, &st->http, err, errlen);
+		rc = pk_opts_read(h, st->self, &st->http, err, errlen);
 	if (rc == AML_OK)
-		rc = httpc_api_key(h, st->self, OA_NAME, "OPENAI_API_KEY", &st->key, err, errlen);
+		rc = pk_api_key(h, st->self, OA_NAME, "OPENAI_API_KEY", &st->key, err, errlen);
 	if (rc == AML_OK && st->key != NULL) {
 		size_t n = strlen(st->key) + sizeof "Authorization: Bearer ";
 
@@ -208,8 +209,8 @@ oa_complete(void *state, const aml_llm_request *req, aml_llm_response *resp,
 			     err, errlen);
 	free(body);
 	if (rc == AML_OK)
-		rc = httpc_answer_take(st->host, OA_NAME, &ans, st->model, req, resp, err, errlen);
-	httpc_answer_free(&ans);
+		rc = pk_answer_take(st->host, OA_NAME, &ans, st->model, req, resp, err, errlen);
+	pk_answer_free(&ans);
 	return rc;
 }
 

@@ -37,6 +37,7 @@
 
 #include "an_wire.h"
 #include "httpc.h"
+#include "provkit.h"
 #include "oa_wire.h"
 
 #ifndef SRCDIR
@@ -218,8 +219,8 @@ overhead(const aml_llm_request *req, long iterations)
 	printf("    %-10s %10.2f %10.2f %10.2f %14zu %14zu\n", "anthropic",
 	       tb_an / iterations * 1e6, tp_an / iterations * 1e6,
 	       (tb_an + tp_an) / iterations * 1e6, an_req, an_len);
-	httpc_answer_free(&oa);
-	httpc_answer_free(&an);
+	pk_answer_free(&oa);
+	pk_answer_free(&an);
 	free(text);
 	free(oa_body);
 	free(an_body);
