@@ -736,119 +736,6 @@ bw_fini(void *state)
 }
 
 
-/* Signal the child's whole process group.  ESRCH (nothing left) is fine. */
-static void
-bw_signal_group(const struct bw *x, pid_t pid, int sig)
-{
-	char ebuf[128];
-
-	if (kill(-pid, sig) != 0 && errno != ESRCH)
-		x->host->log(x->self, AML_LOG_WARN, "kill(-%d, %d): %s", (int)pid, sig,
-			     ek_strerror(errno, ebuf, sizeof ebuf));
-}
-
-/* When the child has exited: kill what is left of its group, reap it. */
-static int
-bw_on_exit(const struct bw *x, struct ek_watch *w, char *err, size_t errlen)
-{
-	char ebuf[128];
-	int e;
-
-	bw_signal_group(x, w->pid, SIGKILL);
-	e = ek_reap(w);
-	w->exited = 1;
-	w->drain_until = ek_now() + EK_DRAIN_S;
-	ek_close(&w->pidfd);
-	if (e != 0) {
-		ek_err(err, errlen,
-		       "lost child %d (%s): is SIGCHLD ignored, or does another thread wait for any child?",
-		       (int)w->pid, ek_strerror(e, ebuf, sizeof ebuf));
-		return AML_EIO;
-	}
-	return AML_OK;
-}
-
-/* Kill the group and reap the child after an internal failure. */
-static void
-bw_abort(const struct bw *x, struct ek_watch *w)
-{
-	if (w->exited)
-		return;
-	bw_signal_group(x, w->pid, SIGKILL);
-	(void)ek_reap(w);
-	w->exited = 1;
-	ek_close(&w->pidfd);
-}
-
-/* Read both streams until the child has exited and the pipes are closed
- * (or EK_DRAIN_S after the exit), enforcing the time limit on the way. */
-static int
-bw_supervise(const struct bw *x, struct bw_job *j, struct ek_watch *w, char *err,
-	     size_t errlen)
-{
-	struct ek_stream *s[2] = {&j->out, &j->err};
-	struct pollfd pfd[3];
-	int idx[3];
-	char ebuf[128];
-
-	for (;;) {
-		double now = ek_now(), next;
-		int nfds = 0, ms, r, i;
-
-		if (!w->exited) {
-			r = ek_child_exited(w);
-			if (r < 0) {
-				bw_abort(x, w);
-				ek_err(err, errlen, "waitid(%d): %s", (int)w->pid,
-				       ek_strerror(-r, ebuf, sizeof ebuf));
-				return AML_EIO;
-			}
-			if (r == 1 && (r = bw_on_exit(x, w, err, errlen)) != AML_OK)
-				return r;
-		}
-		if (!w->exited && !w->killed && now >= w->deadline) {
-			/* bwrap dies, and the sandbox's PID namespace with it. */
-			bw_signal_group(x, w->pid, SIGKILL);
-			w->killed = 1;
-		}
-		if (w->exited && ((s[0]->rfd < 0 && s[1]->rfd < 0) || now >= w->drain_until))
-			return AML_OK;
-
-		for (i = 0; i < 2; i++)
-			if (s[i]->rfd >= 0) {
-				pfd[nfds].fd = s[i]->rfd;
-				pfd[nfds].events = POLLIN;
-				idx[nfds++] = i;
-			}
-		if (!w->exited && w->pidfd >= 0) {
-			pfd[nfds].fd = w->pidfd;
-			pfd[nfds].events = POLLIN;
-			idx[nfds++] = -1;
-		}
-		if (w->exited)
-			next = w->drain_until;
-		else if (!w->killed)
-			next = w->deadline;
-		else
-			next = INFINITY;
-		ms = isinf(next) ? -1 : ek_ms_until(next, now);
-		if (!w->exited && w->pidfd < 0 && (ms < 0 || ms > EK_TICK_MS))
-			ms = EK_TICK_MS;
-
-		r = poll(pfd, (nfds_t)nfds, ms);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			ek_err(err, errlen, "poll: %s", ek_strerror(errno, ebuf, sizeof ebuf));
-			bw_abort(x, w);
-			return AML_EIO;
-		}
-		for (i = 0; i < nfds; i++)
-			if (idx[i] >= 0 && pfd[i].revents != 0)
-				ek_stream_pump(s[idx[i]], j->buf);
-	}
-}
-
 /* The first line of workdir/stderr.txt when it is one of bwrap's own
  * ("bwrap: ..."), into out; else out is empty. */
 static void
@@ -1089,7 +976,12 @@ bw_run(void *state, const aml_exec_request *req, aml_exec_result *res, char *err
 	if (w.pidfd < 0)
 		w.pidfd = -1; /* old kernel: poll with EK_TICK_MS instead */
 #endif
-	rc = bw_supervise(x, &j, &w, err, errlen);
+	{
+		/* no grace: bwrap dies of SIGKILL and its PID namespace with it */
+		ek_sup sup = {x->host, x->self, -1, &j.out, &j.err, j.buf};
+
+		rc = ek_supervise(&sup, &w, err, errlen);
+	}
 	ek_close(&w.pidfd);
 	ek_stream_finish(&j.out);
 	ek_stream_finish(&j.err);

@@ -420,3 +420,124 @@ ek_child_exited(const struct ek_watch *w)
 			return -errno;
 	}
 }
+
+/* Signal the child's whole process group.  ESRCH (nothing left) is fine. */
+void
+ek_signal_group(const aml_host *host, aml_plugin *self, pid_t pid, int sig)
+{
+	char ebuf[128];
+
+	if (kill(-pid, sig) != 0 && errno != ESRCH)
+		host->log(self, AML_LOG_WARN, "kill(-%d, %d): %s", (int)pid, sig,
+			  ek_strerror(errno, ebuf, sizeof ebuf));
+}
+
+/* When the child has exited: kill what is left of its group, reap it. */
+static int
+child_gone(const ek_sup *s, struct ek_watch *w, char *err, size_t errlen)
+{
+	char ebuf[128];
+	int e;
+
+	ek_signal_group(s->host, s->self, w->pid, SIGKILL);
+	e = ek_reap(w);
+	w->exited = 1;
+	w->drain_until = ek_now() + EK_DRAIN_S;
+	ek_close(&w->pidfd);
+	if (e != 0) {
+		ek_err(err, errlen,
+		       "lost child %d (%s): is SIGCHLD ignored, or does another thread wait for any child?",
+		       (int)w->pid, ek_strerror(e, ebuf, sizeof ebuf));
+		return AML_EIO;
+	}
+	return AML_OK;
+}
+
+/* Kill the group and reap the child after an internal failure. */
+static void
+abort_child(const ek_sup *s, struct ek_watch *w)
+{
+	if (w->exited)
+		return;
+	ek_signal_group(s->host, s->self, w->pid, SIGKILL);
+	(void)ek_reap(w);
+	w->exited = 1;
+	ek_close(&w->pidfd);
+}
+
+int
+ek_supervise(const ek_sup *s, struct ek_watch *w, char *err, size_t errlen)
+{
+	struct ek_stream *st[2] = {s->out, s->err};
+	struct pollfd pfd[3];
+	int idx[3];
+	char ebuf[128];
+
+	for (;;) {
+		double now = ek_now(), next;
+		int nfds = 0, ms, r, i;
+
+		if (!w->exited) {
+			r = ek_child_exited(w);
+			if (r < 0) {
+				abort_child(s, w);
+				ek_err(err, errlen, "waitid(%d): %s", (int)w->pid,
+				       ek_strerror(-r, ebuf, sizeof ebuf));
+				return AML_EIO;
+			}
+			if (r == 1 && (r = child_gone(s, w, err, errlen)) != AML_OK)
+				return r;
+		}
+		if (!w->exited && !w->termed && now >= w->deadline) {
+			w->termed = 1;
+			w->kill_at = now;
+			if (s->grace_s >= 0) {
+				ek_signal_group(s->host, s->self, w->pid, SIGTERM);
+				/* a stopped group must see it */
+				ek_signal_group(s->host, s->self, w->pid, SIGCONT);
+				w->kill_at = now + s->grace_s;
+			}
+		}
+		if (!w->exited && w->termed && !w->killed && now >= w->kill_at) {
+			ek_signal_group(s->host, s->self, w->pid, SIGKILL);
+			w->killed = 1;
+		}
+		if (w->exited && ((st[0]->rfd < 0 && st[1]->rfd < 0) || now >= w->drain_until))
+			return AML_OK;
+
+		for (i = 0; i < 2; i++)
+			if (st[i]->rfd >= 0) {
+				pfd[nfds].fd = st[i]->rfd;
+				pfd[nfds].events = POLLIN;
+				idx[nfds++] = i;
+			}
+		if (!w->exited && w->pidfd >= 0) {
+			pfd[nfds].fd = w->pidfd;
+			pfd[nfds].events = POLLIN;
+			idx[nfds++] = -1;
+		}
+		if (w->exited)
+			next = w->drain_until;
+		else if (!w->termed)
+			next = w->deadline;
+		else if (!w->killed)
+			next = w->kill_at;
+		else
+			next = INFINITY;
+		ms = isinf(next) ? -1 : ek_ms_until(next, now);
+		if (!w->exited && w->pidfd < 0 && (ms < 0 || ms > EK_TICK_MS))
+			ms = EK_TICK_MS;
+
+		r = poll(pfd, (nfds_t)nfds, ms);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			ek_err(err, errlen, "poll: %s", ek_strerror(errno, ebuf, sizeof ebuf));
+			abort_child(s, w);
+			return AML_EIO;
+		}
+		for (i = 0; i < nfds; i++)
+			if (idx[i] >= 0 && pfd[i].revents != 0)
+				ek_stream_pump(st[idx[i]], s->buf);
+	}
+}

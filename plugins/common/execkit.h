@@ -120,4 +120,24 @@ int ek_reap(struct ek_watch *w);
  * Returns 1 exited, 0 running, or -errno. */
 int ek_child_exited(const struct ek_watch *w);
 
+/* Signal pid's whole process group; ESRCH (nothing left) is fine, any
+ * other failure is a warning through host->log. */
+void ek_signal_group(const aml_host *host, aml_plugin *self, pid_t pid, int sig);
+
+/* How a child is supervised: where its output goes and how it is stopped
+ * at its deadline. */
+typedef struct ek_sup {
+	const aml_host *host;    /* warnings go to host->log(self, ...) */
+	aml_plugin *self;
+	double grace_s;          /* SIGTERM, then SIGKILL after grace_s; < 0:
+				  * SIGKILL at the deadline (a sandbox dies whole) */
+	struct ek_stream *out, *err;
+	char *buf;               /* EK_CHUNK bytes for read() */
+} ek_sup;
+
+/* Read both streams until the child has exited and the pipes are closed
+ * (or EK_DRAIN_S after the exit), stopping its group at w->deadline; on
+ * exit whatever is left of the group is killed and the child reaped. */
+int ek_supervise(const ek_sup *s, struct ek_watch *w, char *err, size_t errlen);
+
 #endif

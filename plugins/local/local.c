@@ -519,126 +519,6 @@ lx_child(const struct lx_job *j, const char *workdir)
 /* ------------------------------------------------------------------ */
 /* The parent: supervise, kill, reap.                                  */
 
-/* Signal the child's whole process group.  ESRCH (nothing left) is fine. */
-static void
-lx_signal_group(const struct lx *x, pid_t pid, int sig)
-{
-	char ebuf[128];
-
-	if (kill(-pid, sig) != 0 && errno != ESRCH)
-		x->host->log(x->self, AML_LOG_WARN, "kill(-%d, %d): %s", (int)pid, sig,
-			     ek_strerror(errno, ebuf, sizeof ebuf));
-}
-
-/* When the child has exited: kill what is left of its group, reap it. */
-static int
-lx_on_exit(const struct lx *x, struct ek_watch *w, char *err, size_t errlen)
-{
-	char ebuf[128];
-	int e;
-
-	lx_signal_group(x, w->pid, SIGKILL);
-	e = ek_reap(w);
-	w->exited = 1;
-	w->drain_until = ek_now() + EK_DRAIN_S;
-	ek_close(&w->pidfd);
-	if (e != 0) {
-		ek_err(err, errlen,
-		       "lost child %d (%s): is SIGCHLD ignored, or does another thread wait for any child?",
-		       (int)w->pid, ek_strerror(e, ebuf, sizeof ebuf));
-		return AML_EIO;
-	}
-	return AML_OK;
-}
-
-/* Kill the group and reap the child after an internal failure. */
-static void
-lx_abort(const struct lx *x, struct ek_watch *w)
-{
-	if (w->exited)
-		return;
-	lx_signal_group(x, w->pid, SIGKILL);
-	(void)ek_reap(w);
-	w->exited = 1;
-	ek_close(&w->pidfd);
-}
-
-/* Read both streams until the child has exited and the pipes are closed
- * (or EK_DRAIN_S after the exit), enforcing the time limit on the way. */
-static int
-lx_supervise(const struct lx *x, struct lx_job *j, struct ek_watch *w, char *err,
-	     size_t errlen)
-{
-	struct ek_stream *s[2] = {&j->out, &j->err};
-	struct pollfd pfd[3];
-	int idx[3];
-	char ebuf[128];
-
-	for (;;) {
-		double now = ek_now(), next;
-		int nfds = 0, ms, r, i;
-
-		if (!w->exited) {
-			r = ek_child_exited(w);
-			if (r < 0) {
-				lx_abort(x, w);
-				ek_err(err, errlen, "waitid(%d): %s", (int)w->pid,
-				       ek_strerror(-r, ebuf, sizeof ebuf));
-				return AML_EIO;
-			}
-			if (r == 1 && (r = lx_on_exit(x, w, err, errlen)) != AML_OK)
-				return r;
-		}
-		if (!w->exited && !w->termed && now >= w->deadline) {
-			lx_signal_group(x, w->pid, SIGTERM);
-			lx_signal_group(x, w->pid, SIGCONT); /* a stopped group must see it */
-			w->termed = 1;
-			w->kill_at = now + x->grace_s;
-		}
-		if (!w->exited && w->termed && !w->killed && now >= w->kill_at) {
-			lx_signal_group(x, w->pid, SIGKILL);
-			w->killed = 1;
-		}
-		if (w->exited && ((s[0]->rfd < 0 && s[1]->rfd < 0) || now >= w->drain_until))
-			return AML_OK;
-
-		for (i = 0; i < 2; i++)
-			if (s[i]->rfd >= 0) {
-				pfd[nfds].fd = s[i]->rfd;
-				pfd[nfds].events = POLLIN;
-				idx[nfds++] = i;
-			}
-		if (!w->exited && w->pidfd >= 0) {
-			pfd[nfds].fd = w->pidfd;
-			pfd[nfds].events = POLLIN;
-			idx[nfds++] = -1;
-		}
-		if (w->exited)
-			next = w->drain_until;
-		else if (!w->termed)
-			next = w->deadline;
-		else if (!w->killed)
-			next = w->kill_at;
-		else
-			next = INFINITY;
-		ms = isinf(next) ? -1 : ek_ms_until(next, now);
-		if (!w->exited && w->pidfd < 0 && (ms < 0 || ms > EK_TICK_MS))
-			ms = EK_TICK_MS;
-
-		r = poll(pfd, (nfds_t)nfds, ms);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			ek_err(err, errlen, "poll: %s", ek_strerror(errno, ebuf, sizeof ebuf));
-			lx_abort(x, w);
-			return AML_EIO;
-		}
-		for (i = 0; i < nfds; i++)
-			if (idx[i] >= 0 && pfd[i].revents != 0)
-				ek_stream_pump(s[idx[i]], j->buf);
-	}
-}
-
 /* Turn the finished watch into the result's outcome and detail line. */
 static void
 lx_fill_result(const struct lx *x, const aml_exec_request *req,
@@ -838,7 +718,11 @@ lx_run(void *state, const aml_exec_request *req, aml_exec_result *res, char *err
 	if (w.pidfd < 0)
 		w.pidfd = -1; /* old kernel: poll with EK_TICK_MS instead */
 #endif
-	rc = lx_supervise(x, &j, &w, err, errlen);
+	{
+		ek_sup sup = {x->host, x->self, x->grace_s, &j.out, &j.err, j.buf};
+
+		rc = ek_supervise(&sup, &w, err, errlen);
+	}
 	ek_close(&w.pidfd);
 	ek_stream_finish(&j.out);
 	ek_stream_finish(&j.err);
