@@ -14,5 +14,6 @@ int aml_cmd_inspect(int argc, char **argv);
 int aml_cmd_grade(int argc, char **argv);
 int aml_cmd_plugins(int argc, char **argv);
 int aml_cmd_config(int argc, char **argv);
+int aml_cmd_kb(int argc, char **argv);
 
 #endif

@@ -164,9 +164,28 @@ h_dir(aml_plugin *self)
 	return self->manifest->dir;
 }
 
+/* A retriever's own pack: the kb plugin's manifest is its pack's. */
+static int
+h_kb_pack(aml_plugin *self, const aml_kb_query *q, const aml_kb_entry **out,
+	  size_t cap, size_t *n, char *err, size_t errlen)
+{
+	aml_context *ctx = self ? self->ctx : NULL;
+
+	*n = 0;
+	if (self == NULL || self->manifest->kind != AML_KIND_KB) {
+		aml_seterr(err, errlen, "kb_pack_entries: only a knowledge pack's "
+			   "retriever (a kb plugin) has a pack");
+		return AML_EUNSUPPORTED;
+	}
+	if (ctx == NULL || ctx->kb == NULL)
+		return AML_OK; /* knowledge base off: no entries */
+	return aml_kb_pack_entries(ctx->kb, self->manifest->name, ctx->task, q, out,
+				   cap, n, err, errlen);
+}
+
 static const aml_host host_table = {
 	AML_ABI_MAJOR, AML_ABI_MINOR, h_log, h_param, h_task, h_llm, h_kb,
-	malloc, free, strdup, h_dir,
+	malloc, free, strdup, h_dir, h_kb_pack,
 };
 
 const aml_host *

@@ -1,6 +1,7 @@
 /*
  * kb.c — see kb.h.  Loading (manifest, entry files, validation, YAML to
- * JSON), the Python module check, and filtering/ranking for queries.
+ * JSON), the Python module check, the packs' own retrievers, and
+ * filtering, ranking (BM25, bm25.c) and fusion for queries.
  */
 #include "config.h"
 
@@ -20,14 +21,30 @@
 
 #include <json-c/json.h>
 
+#include "bm25.h"
+#include "host.h"
 #include "kb.h"
+#include "loader.h"
 #include "log.h"
+#include "manifest.h"
 #include "util.h"
 #include "yamltree.h"
 
 #define KB_MAX_CODE_BYTES (1u << 20)
 #define KB_CHECK_TIMEOUT_MS 120000
 #define KB_DEFAULT_PRIORITY 50
+#define KB_STRONG_WEIGHT 3    /* id, title and tags count 3 times in BM25 */
+#define KB_RRF_K 60.0         /* reciprocal rank fusion: 1 / (60 + rank) */
+
+/* A loaded pack. */
+typedef struct kb_pack {
+	char *name;
+	char *dir;
+	char *library;        /* the manifest's retriever library, or NULL */
+	aml_manifest *manifest; /* owned, read as a plugin's for the retriever */
+	aml_plugin *retriever;  /* owned; NULL: its entries are ranked by BM25 */
+	int warned;           /* atomic: the retriever's failure was reported */
+} kb_pack;
 
 typedef struct kb_item {
 	aml_kb_entry pub;     /* points into the strings below */
@@ -41,14 +58,19 @@ typedef struct kb_item {
 	size_t n_modules;
 	char *strong;         /* lower-case id, title and tags */
 	char *weak;           /* lower-case guidance */
+	kb_pack *pk;          /* its pack (borrowed from the kb) */
 } kb_item;
 
 struct aml_kb {
 	kb_item **items;      /* pointers, so entries never move */
 	size_t n, cap;
-	char **packs;         /* names of the loaded packs */
+	kb_pack **packs;      /* in load order */
 	size_t n_packs;
+	aml_bm25 *ix;         /* over items[0..n), document i = items[i] */
 };
+
+/* Set while this thread is inside a retriever: its own queries get BM25. */
+static _Thread_local int in_retriever;
 
 static const char *const type_names[] = {
 	[AML_TASK_BINARY] = "binary", [AML_TASK_MULTICLASS] = "multiclass",
@@ -692,8 +714,7 @@ push_item(aml_kb *kb, kb_item *it)
 
 /* Load one entry file; problems are warnings. */
 static int
-load_entry_file(aml_kb *kb, const char *path, const char *pack,
-		const char *packdir)
+load_entry_file(aml_kb *kb, const char *path, kb_pack *pk, const char *packdir)
 {
 	char err[AML_ERRLEN];
 	aml_ynode *root = NULL;
@@ -706,12 +727,13 @@ load_entry_file(aml_kb *kb, const char *path, const char *pack,
 		aml_warn("%s; entry skipped", err);
 		return rc == AML_ENOMEM ? AML_ENOMEM : AML_OK;
 	}
-	if (build_item(&v, root, path, pack, packdir, &it) != 0) {
+	if (build_item(&v, root, path, pk->name, packdir, &it) != 0) {
 		aml_warn("%s:%d: %s; entry skipped", path, v.line, v.msg);
 		aml_ynode_free(root);
 		return AML_OK;
 	}
 	aml_ynode_free(root);
+	it->pk = pk;
 	dup = find_item(kb, it->id);
 	if (dup != NULL) {
 		aml_warn("%s: entry id '%s' is already defined at %s; entry skipped",
@@ -786,23 +808,25 @@ oom:
 	return AML_ENOMEM;
 }
 
-/* Check manifest.yaml; on success *name and *entries_dir are transferred. */
+/* Check manifest.yaml; on success *name, *entries_dir and *library (NULL
+ * when there is none) are transferred. */
 static int
 read_manifest(const char *dir, const aml_kb *kb, char **name,
-	      char **entries_dir, char *err, size_t errlen)
+	      char **entries_dir, char **library, char *err, size_t errlen)
 {
 	static const char *const keys[] = {
 		"name", "kind", "version", "abi", "description", "entries", "library",
+		"parameters",
 	};
 	char *path = aml_path_join(dir, "manifest.yaml");
-	const aml_ynode *n;
+	const aml_ynode *n, *lib;
 	aml_ynode *root = NULL;
 	const char *s;
 	long major, minor;
 	int rc, used;
 	size_t i;
 
-	*name = *entries_dir = NULL;
+	*name = *entries_dir = *library = NULL;
 	if (path == NULL)
 		return AML_ENOMEM;
 	rc = aml_yaml_load_file(path, &root, err, errlen);
@@ -857,7 +881,7 @@ read_manifest(const char *dir, const aml_kb *kb, char **name,
 	}
 	s = aml_ynode_str(root, "name");
 	for (i = 0; i < kb->n_packs; i++)
-		if (strcmp(kb->packs[i], s) == 0) {
+		if (strcmp(kb->packs[i]->name, s) == 0) {
 			aml_seterr(err, errlen, "%s:%d: a pack named '%s' is already loaded",
 				   path, aml_ynode_get(root, "name")->line, s);
 			rc = AML_EINVAL;
@@ -876,6 +900,20 @@ read_manifest(const char *dir, const aml_kb *kb, char **name,
 		rc = AML_ENOMEM;
 		goto out;
 	}
+	lib = aml_ynode_get(root, "library");
+	if (lib && !aml_ynode_is_null(lib)) {
+		if (lib->type != AML_Y_SCALAR || lib->scalar[0] == '\0'
+		    || strchr(lib->scalar, '/')) {
+			aml_seterr(err, errlen, "%s:%d: 'library' must be a file name like "
+				   "%s.so", path, lib->line, s);
+			goto out;
+		}
+		*library = strdup(lib->scalar);
+		if (*library == NULL) {
+			rc = AML_ENOMEM;
+			goto out;
+		}
+	}
 	if (!aml_is_dir(*entries_dir)) {
 		aml_seterr(err, errlen, "%s:%d: entries folder %s does not exist", path,
 			   n ? n->line : root->line, *entries_dir);
@@ -887,6 +925,7 @@ out:
 	if (rc != AML_OK) {
 		AML_FREE(*name);
 		AML_FREE(*entries_dir);
+		AML_FREE(*library);
 	}
 	aml_ynode_free(root);
 	free(path);
@@ -900,31 +939,79 @@ aml_kb_new(aml_kb **out)
 	return *out ? AML_OK : AML_ENOMEM;
 }
 
+static void
+pack_free(kb_pack *pk)
+{
+	if (pk == NULL)
+		return;
+	aml_plugin_close(pk->retriever);
+	aml_manifest_free(pk->manifest);
+	free(pk->name);
+	free(pk->dir);
+	free(pk->library);
+	free(pk);
+}
+
+/* The BM25 index of items[0..n) (transferred), or NULL when out of memory. */
+static aml_bm25 *
+build_index(kb_item *const *items, size_t n)
+{
+	static const unsigned weights[] = {KB_STRONG_WEIGHT, 1};
+	const char **texts = calloc(2 * n + 1, sizeof *texts);
+	aml_bm25 *ix = NULL;
+	size_t i;
+
+	if (texts == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		texts[2 * i] = items[i]->strong;
+		texts[2 * i + 1] = items[i]->weak;
+	}
+	if (aml_bm25_build(texts, weights, 2, n, &ix) != AML_OK)
+		ix = NULL;
+	free(texts);
+	return ix;
+}
+
 int
 aml_kb_add_pack(aml_kb *kb, const char *dir, char *err, size_t errlen)
 {
-	char *name = NULL, *edir = NULL, **files = NULL, **packs, *path;
+	char *edir = NULL, **files = NULL, *path;
+	kb_pack *pk, **packs;
+	aml_bm25 *ix = NULL;
 	size_t n_files = 0, i, before = kb->n;
 	int rc;
 
-	rc = read_manifest(dir, kb, &name, &edir, err, errlen);
-	if (rc != AML_OK)
+	pk = calloc(1, sizeof *pk);
+	if (pk == NULL || (pk->dir = strdup(dir)) == NULL) {
+		free(pk);
+		aml_seterr(err, errlen, "%s: out of memory loading the pack", dir);
+		return AML_ENOMEM;
+	}
+	rc = read_manifest(dir, kb, &pk->name, &edir, &pk->library, err, errlen);
+	if (rc != AML_OK) {
+		pack_free(pk);
 		return rc;
+	}
 	rc = list_yaml(edir, &files, &n_files, err, errlen);
 	for (i = 0; rc == AML_OK && i < n_files; i++) {
 		path = aml_path_join(edir, files[i]);
-		rc = path ? load_entry_file(kb, path, name, dir) : AML_ENOMEM;
+		rc = path ? load_entry_file(kb, path, pk, dir) : AML_ENOMEM;
 		free(path);
 	}
 	if (rc == AML_OK) {
 		packs = realloc(kb->packs, (kb->n_packs + 1) * sizeof *packs);
-		if (packs == NULL) {
-			rc = AML_ENOMEM;
-		} else {
+		ix = packs ? build_index(kb->items, kb->n) : NULL;
+		if (packs)
 			kb->packs = packs;
-			kb->packs[kb->n_packs++] = name;
-			name = NULL;
-		}
+		if (ix == NULL)
+			rc = AML_ENOMEM;
+	}
+	if (rc == AML_OK) {
+		kb->packs[kb->n_packs++] = pk;
+		aml_bm25_free(kb->ix);
+		kb->ix = ix;
+		pk = NULL;
 	}
 	if (rc != AML_OK) { /* leave kb as it was */
 		while (kb->n > before)
@@ -937,7 +1024,7 @@ aml_kb_add_pack(aml_kb *kb, const char *dir, char *err, size_t errlen)
 	for (i = 0; i < n_files; i++)
 		free(files[i]);
 	free(files);
-	free(name);
+	pack_free(pk);
 	free(edir);
 	return rc;
 }
@@ -1059,6 +1146,8 @@ int
 aml_kb_check_modules(aml_kb *kb, const char *python, char *err, size_t errlen)
 {
 	char **mods = NULL, *missing = NULL;
+	kb_item **keep;
+	aml_bm25 *ix;
 	size_t n = 0, i, j, k, kept;
 	int rc;
 
@@ -1083,7 +1172,25 @@ aml_kb_check_modules(aml_kb *kb, const char *python, char *err, size_t errlen)
 	free(mods);
 	if (rc != AML_OK)
 		return rc;
-	for (i = kept = 0; i < kb->n; i++) {
+	/* the index of what stays is built first, so that running out of
+	 * memory drops nothing */
+	keep = calloc(kb->n + 1, sizeof *keep);
+	for (i = kept = 0; keep && i < kb->n; i++) {
+		const kb_item *it = kb->items[i];
+
+		for (j = 0; j < it->n_modules && !missing_has(missing, it->modules[j]); j++)
+			;
+		if (j == it->n_modules)
+			keep[kept++] = kb->items[i];
+	}
+	ix = keep && kept < kb->n ? build_index(keep, kept) : NULL;
+	if (keep == NULL || (kept < kb->n && ix == NULL)) {
+		free(keep);
+		free(missing);
+		aml_seterr(err, errlen, "kb: out of memory checking modules");
+		return AML_ENOMEM;
+	}
+	for (i = 0; kept < kb->n && i < kb->n; i++) {
 		kb_item *it = kb->items[i];
 		const char *bad = NULL;
 
@@ -1093,11 +1200,15 @@ aml_kb_check_modules(aml_kb *kb, const char *python, char *err, size_t errlen)
 		if (bad) {
 			aml_info("kb: skipping %s: module %s not importable", it->id, bad);
 			item_free(it);
-		} else {
-			kb->items[kept++] = it;
 		}
 	}
-	kb->n = kept;
+	if (kept < kb->n) {
+		memcpy(kb->items, keep, kept * sizeof *keep);
+		kb->n = kept;
+		aml_bm25_free(kb->ix);
+		kb->ix = ix;
+	}
+	free(keep);
 	free(missing);
 	return AML_OK;
 }
@@ -1128,76 +1239,19 @@ applicable(const kb_item *it, const aml_task *t)
 	return 1;
 }
 
-/* Whole-word occurrence of term in text. */
 static int
-has_word(const char *text, const char *term)
+passes(const kb_item *it, const aml_task *task, const aml_kb_query *q)
 {
-	size_t len = strlen(term);
-	const char *p = text;
-
-	while ((p = strstr(p, term)) != NULL) {
-		int left = p == text || !isalnum((unsigned char)p[-1]);
-		int right = !isalnum((unsigned char)p[len]);
-
-		if (left && right)
-			return 1;
-		p += len;
-	}
-	return 0;
+	return !((q->level && strcmp(it->level, q->level) != 0)
+		 || (q->id && strcmp(it->id, q->id) != 0)
+		 || (q->applicable_only && !applicable(it, task)));
 }
 
-/* Term-overlap relevance: 3 per query term in id/title/tags, 1 in guidance. */
-static long
-relevance(const kb_item *it, const char *text)
-{
-	char term[64];
-	size_t len;
-	long score = 0;
-	const char *p = text;
-
-	while (p && *p) {
-		while (*p && !isalnum((unsigned char)*p))
-			p++;
-		for (len = 0; isalnum((unsigned char)*p) || *p == '_'; p++)
-			if (len < sizeof term - 1)
-				term[len++] = (char)tolower((unsigned char)*p);
-		term[len] = '\0';
-		if (len < 2)
-			continue;
-		if (has_word(it->strong, term))
-			score += 3;
-		else if (has_word(it->weak, term))
-			score += 1;
-	}
-	return score;
-}
-
-typedef struct ranked {
-	const kb_item *it;
-	long score;
-	size_t order;
-} ranked;
-
+/* The refusals every query shares. */
 static int
-cmp_ranked(const void *a, const void *b)
+check_query(const aml_kb *kb, const aml_task *task, const aml_kb_query *q,
+	    size_t cap, const void *out, size_t *n, char *err, size_t errlen)
 {
-	const ranked *x = a, *y = b;
-
-	if (x->score != y->score)
-		return x->score > y->score ? -1 : 1;
-	if (x->it->priority != y->it->priority)
-		return x->it->priority > y->it->priority ? -1 : 1;
-	return x->order < y->order ? -1 : x->order > y->order;
-}
-
-int
-aml_kb_search(const aml_kb *kb, const aml_task *task, const aml_kb_query *q,
-	      const aml_kb_entry **out, size_t cap, size_t *n,
-	      char *err, size_t errlen)
-{
-	ranked *r;
-	size_t i, cnt = 0, limit;
-
 	if (n)
 		*n = 0;
 	if (kb == NULL || q == NULL || n == NULL || (cap && out == NULL)) {
@@ -1214,33 +1268,334 @@ aml_kb_search(const aml_kb *kb, const aml_task *task, const aml_kb_query *q,
 			   "profile, and there is none outside a run");
 		return AML_EINVAL;
 	}
-	if (kb->n == 0 || cap == 0)
-		return AML_OK;
-	r = calloc(kb->n, sizeof *r);
-	if (r == NULL) {
+	return AML_OK;
+}
+
+/* A candidate of one query. */
+typedef struct cand {
+	const kb_item *it;
+	size_t order;         /* load order */
+	double bm25;
+	double score;         /* what the final order sorts by */
+	const kb_pack *ranker; /* NULL: BM25 */
+	size_t rank;          /* in its list, from 1; 0: left out */
+} cand;
+
+static const char bm25_name[] = "bm25";
+
+static int
+cmp_ties(const cand *x, const cand *y)
+{
+	if (x->it->priority != y->it->priority)
+		return x->it->priority > y->it->priority ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+static int
+cmp_bm25(const void *a, const void *b)
+{
+	const cand *x = a, *y = b;
+
+	if (x->bm25 != y->bm25)
+		return x->bm25 > y->bm25 ? -1 : 1;
+	return cmp_ties(x, y);
+}
+
+static int
+cmp_score(const void *a, const void *b)
+{
+	const cand *x = a, *y = b;
+
+	if (x->score != y->score)
+		return x->score > y->score ? -1 : 1;
+	return cmp_ties(x, y);
+}
+
+/* Report a retriever's misbehaviour: a warning the first time per pack. */
+static void
+retriever_failed(kb_pack *pk, const char *fmt, ...) AML_PRINTF(2, 3);
+
+static void
+retriever_failed(kb_pack *pk, const char *fmt, ...)
+{
+	char why[AML_ERRLEN];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof why, fmt, ap);
+	va_end(ap);
+	if (__atomic_exchange_n(&pk->warned, 1, __ATOMIC_RELAXED) == 0)
+		aml_warn("kb: pack '%s': retriever %s; ranked by BM25", pk->name, why);
+	else
+		aml_debug("kb: pack '%s': retriever %s; ranked by BM25", pk->name, why);
+}
+
+/* Ask pk's retriever to rank its m candidates among c[0..cnt).  On
+ * success their rank (0: left out) and ranker are set and 1 is returned;
+ * on failure (warned about) nothing changes and 0 is returned; -1 when
+ * out of memory. */
+static int
+ask_retriever(kb_pack *pk, const aml_kb_query *q, cand *c, size_t cnt, size_t m)
+{
+	const aml_kb_ops *ops = aml_plugin_kb(pk->retriever);
+	const aml_kb_entry **got = calloc(m, sizeof *got);
+	size_t *at = calloc(m, sizeof *at), n = 0, r, j;
+	char perr[AML_ERRLEN] = "";
+	int rc, ok = 0;
+
+	if (got == NULL || at == NULL) {
+		free(got);
+		free(at);
+		return -1;
+	}
+	in_retriever++;
+	rc = ops->retrieve(pk->retriever->state, q, got, m, &n, perr, sizeof perr);
+	in_retriever--;
+	if (rc != AML_OK) {
+		retriever_failed(pk, "failed: %s", perr[0] ? perr : aml_strerror(rc));
+		goto out;
+	}
+	if (n > m) {
+		retriever_failed(pk, "returned %zu entries for %zu places", n, m);
+		goto out;
+	}
+	/* pointers are compared, never followed, until they are known */
+	for (r = 0; r < n; r++) {
+		for (j = 0; j < cnt && !(c[j].it->pk == pk && &c[j].it->pub == got[r]); j++)
+			;
+		if (j == cnt) {
+			retriever_failed(pk, "returned an entry (#%zu) that is not one of the "
+					 "%zu candidates of its pack", r + 1, m);
+			goto out;
+		}
+		at[r] = j;
+		for (j = 0; j < r; j++)
+			if (at[j] == at[r]) {
+				retriever_failed(pk, "returned %s twice", c[at[r]].it->id);
+				goto out;
+			}
+	}
+	for (j = 0; j < cnt; j++)
+		if (c[j].it->pk == pk) {
+			c[j].ranker = pk;
+			c[j].rank = 0;
+		}
+	for (r = 0; r < n; r++)
+		c[at[r]].rank = r + 1;
+	ok = 1;
+out:
+	free(got);
+	free(at);
+	return ok;
+}
+
+int
+aml_kb_rank(const aml_kb *kb, const aml_task *task, const aml_kb_query *q,
+	    aml_kb_hit *out, size_t cap, size_t *n, char *err, size_t errlen)
+{
+	aml_bm25_query *bq = NULL;
+	cand *c;
+	size_t i, j, cnt = 0, m, lists = 0, limit, kept;
+	int rc;
+
+	rc = check_query(kb, task, q, cap, out, n, err, errlen);
+	if (rc != AML_OK || kb->n == 0 || cap == 0)
+		return rc;
+	c = calloc(kb->n, sizeof *c);
+	if (c == NULL || (q->text && aml_bm25_query_new(kb->ix, q->text, &bq) != AML_OK)) {
+		free(c);
 		aml_seterr(err, errlen, "kb query: out of memory");
 		return AML_ENOMEM;
 	}
 	for (i = 0; i < kb->n; i++) {
 		const kb_item *it = kb->items[i];
 
-		if ((q->level && strcmp(it->level, q->level) != 0)
-		    || (q->id && strcmp(it->id, q->id) != 0)
-		    || (q->applicable_only && !applicable(it, task)))
+		if (!passes(it, task, q))
 			continue;
-		r[cnt].it = it;
-		r[cnt].score = q->text ? relevance(it, q->text) : 0;
-		r[cnt].order = i;
+		c[cnt].it = it;
+		c[cnt].order = i;
+		c[cnt].bm25 = bq ? aml_bm25_score(kb->ix, bq, i) : 0;
 		cnt++;
 	}
-	if (cnt > 1)
-		qsort(r, cnt, sizeof *r, cmp_ranked);
+	aml_bm25_query_free(bq);
+	/* the packs' own retrievers, each over its candidates */
+	for (i = 0; q->id == NULL && !in_retriever && i < kb->n_packs; i++) {
+		kb_pack *pk = kb->packs[i];
+
+		if (pk->retriever == NULL)
+			continue;
+		for (j = m = 0; j < cnt; j++)
+			m += c[j].it->pk == pk;
+		if (m == 0)
+			continue;
+		rc = ask_retriever(pk, q, c, cnt, m);
+		if (rc < 0) {
+			free(c);
+			aml_seterr(err, errlen, "kb query: out of memory");
+			return AML_ENOMEM;
+		}
+		lists += (size_t)rc;
+	}
+	/* the BM25 list: every candidate no retriever took */
+	for (i = j = 0; i < cnt; i++)
+		if (c[i].ranker == NULL) {
+			cand t = c[j];
+
+			c[j] = c[i];
+			c[i] = t;
+			j++;
+		}
+	if (j > 1)
+		qsort(c, j, sizeof *c, cmp_bm25);
+	for (i = 0; i < j; i++) {
+		c[i].rank = i + 1;
+		c[i].score = c[i].bm25;
+	}
+	if (lists > 0) { /* fuse: 1 / (60 + rank) in the one list each is in */
+		for (i = kept = 0; i < cnt; i++)
+			if (c[i].rank > 0) {
+				c[kept] = c[i];
+				c[kept].score = 1.0 / (KB_RRF_K + (double)c[i].rank);
+				kept++;
+			}
+		cnt = kept;
+		if (cnt > 1)
+			qsort(c, cnt, sizeof *c, cmp_score);
+	}
 	limit = q->k && q->k < cap ? q->k : cap;
-	for (i = 0; i < cnt && i < limit; i++)
-		out[i] = &r[i].it->pub;
+	for (i = 0; i < cnt && i < limit; i++) {
+		out[i].entry = &c[i].it->pub;
+		out[i].score = c[i].score;
+		out[i].bm25 = c[i].bm25;
+		out[i].ranker = c[i].ranker ? c[i].ranker->name : bm25_name;
+	}
 	*n = i;
-	free(r);
+	free(c);
 	return AML_OK;
+}
+
+int
+aml_kb_search(const aml_kb *kb, const aml_task *task, const aml_kb_query *q,
+	      const aml_kb_entry **out, size_t cap, size_t *n,
+	      char *err, size_t errlen)
+{
+	aml_kb_hit *h;
+	size_t i;
+	int rc;
+
+	rc = check_query(kb, task, q, cap, out, n, err, errlen);
+	if (rc != AML_OK || kb->n == 0 || cap == 0)
+		return rc;
+	if (cap > kb->n)
+		cap = kb->n;
+	h = calloc(cap, sizeof *h);
+	if (h == NULL) {
+		aml_seterr(err, errlen, "kb query: out of memory");
+		return AML_ENOMEM;
+	}
+	rc = aml_kb_rank(kb, task, q, h, cap, n, err, errlen);
+	for (i = 0; rc == AML_OK && i < *n; i++)
+		out[i] = h[i].entry;
+	free(h);
+	return rc;
+}
+
+static kb_pack *
+find_pack(const aml_kb *kb, const char *name)
+{
+	size_t i;
+
+	for (i = 0; name && i < kb->n_packs; i++)
+		if (strcmp(kb->packs[i]->name, name) == 0)
+			return kb->packs[i];
+	return NULL;
+}
+
+int
+aml_kb_pack_entries(const aml_kb *kb, const char *pack, const aml_task *task,
+		    const aml_kb_query *q, const aml_kb_entry **out, size_t cap,
+		    size_t *n, char *err, size_t errlen)
+{
+	const kb_pack *pk;
+	size_t i, cnt = 0;
+	int rc;
+
+	rc = check_query(kb, task, q, cap, out, n, err, errlen);
+	if (rc != AML_OK)
+		return rc;
+	pk = find_pack(kb, pack);
+	if (pk == NULL) {
+		aml_seterr(err, errlen, "kb: no pack named '%s' is loaded", pack ? pack : "");
+		return AML_ENOTFOUND;
+	}
+	for (i = 0; i < kb->n; i++) {
+		const kb_item *it = kb->items[i];
+
+		if (it->pk != pk || !passes(it, task, q))
+			continue;
+		if (cnt < cap)
+			out[cnt] = &it->pub;
+		cnt++;
+	}
+	*n = cnt;
+	return AML_OK;
+}
+
+int
+aml_kb_open_retrievers(aml_kb *kb, struct aml_context *ctx)
+{
+	char perr[AML_ERRLEN];
+	size_t i;
+	int rc;
+
+	for (i = 0; i < kb->n_packs; i++) {
+		kb_pack *pk = kb->packs[i];
+		aml_manifest *m = NULL;
+		aml_plugin *p = NULL;
+		char *path;
+
+		if (pk->library == NULL || pk->retriever != NULL)
+			continue;
+		perr[0] = '\0';
+		path = aml_path_join(pk->dir, "manifest.yaml");
+		rc = path ? aml_manifest_load(path, &m, perr, sizeof perr) : AML_ENOMEM;
+		free(path);
+		if (rc == AML_OK)
+			rc = aml_plugin_load(m, NULL, &p, perr, sizeof perr);
+		if (rc == AML_OK && ctx && ctx->cfg)
+			rc = aml_host_check_params(p, ctx->cfg, perr, sizeof perr);
+		if (rc == AML_OK)
+			rc = aml_plugin_init(p, ctx, perr, sizeof perr);
+		if (rc != AML_OK) {
+			aml_plugin_close(p);
+			aml_manifest_free(m);
+			if (rc == AML_ENOMEM)
+				return rc;
+			aml_warn("kb: pack '%s': retriever not used: %s; its entries are "
+				 "ranked by BM25", pk->name, perr[0] ? perr : aml_strerror(rc));
+			continue;
+		}
+		pk->manifest = m;
+		pk->retriever = p;
+		aml_debug("kb: pack '%s' ranked by its retriever %s", pk->name, p->libpath);
+	}
+	return AML_OK;
+}
+
+size_t
+aml_kb_pack_count(const aml_kb *kb)
+{
+	return kb ? kb->n_packs : 0;
+}
+
+const char *
+aml_kb_pack_name(const aml_kb *kb, size_t i, int *has_retriever)
+{
+	if (kb == NULL || i >= kb->n_packs)
+		return NULL;
+	if (has_retriever)
+		*has_retriever = kb->packs[i]->retriever != NULL;
+	return kb->packs[i]->name;
 }
 
 size_t
@@ -1262,11 +1617,17 @@ aml_kb_free(aml_kb *kb)
 
 	if (kb == NULL)
 		return;
+	/* retrievers first: their fini() may still look at entries */
+	for (i = 0; i < kb->n_packs; i++) {
+		aml_plugin_close(kb->packs[i]->retriever);
+		kb->packs[i]->retriever = NULL;
+	}
 	for (i = 0; i < kb->n; i++)
 		item_free(kb->items[i]);
 	for (i = 0; i < kb->n_packs; i++)
-		free(kb->packs[i]);
+		pack_free(kb->packs[i]);
 	free(kb->packs);
 	free(kb->items);
+	aml_bm25_free(kb->ix);
 	free(kb);
 }

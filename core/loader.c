@@ -220,3 +220,9 @@ aml_plugin_executor(const aml_plugin *p)
 {
 	return p->desc->kind == AML_KIND_EXECUTOR ? p->desc->ops : NULL;
 }
+
+const aml_kb_ops *
+aml_plugin_kb(const aml_plugin *p)
+{
+	return p->desc->kind == AML_KIND_KB ? p->desc->ops : NULL;
+}

@@ -47,5 +47,6 @@ void aml_plugin_close(aml_plugin *p);
 const aml_operator_ops *aml_plugin_operator(const aml_plugin *p);
 const aml_provider_ops *aml_plugin_provider(const aml_plugin *p);
 const aml_executor_ops *aml_plugin_executor(const aml_plugin *p);
+const aml_kb_ops *aml_plugin_kb(const aml_plugin *p);
 
 #endif

@@ -26,6 +26,8 @@ usage(FILE *f)
 	      "                      list plugins found, without loading them\n"
 	      "  config [--config FILE] [-o key=value]...\n"
 	      "                      print the effective configuration\n"
+	      "  kb list|show ID|search QUERY [--task DIR] [--level L] [-k N] [--all]\n"
+	      "                      the knowledge base: entries, one entry, ranked search\n"
 	      "  bench SUITE_DIR [--policies P,...] [--seeds N] [--out DIR] [-o key=value]...\n"
 	      "                      run every task x policy x seed, grade, tabulate\n"
 	      "  --help, --version\n"
@@ -63,6 +65,8 @@ main(int argc, char **argv)
 		return aml_cmd_plugins(argc - 1, argv + 1);
 	if (strcmp(cmd, "config") == 0)
 		return aml_cmd_config(argc - 1, argv + 1);
+	if (strcmp(cmd, "kb") == 0)
+		return aml_cmd_kb(argc - 1, argv + 1);
 	if (strcmp(cmd, "bench") == 0)
 		return aml_cmd_bench(argc - 1, argv + 1);
 	fprintf(stderr, "automlgen: unknown command '%s' (try 'automlgen --help')\n", cmd);

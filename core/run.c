@@ -15,6 +15,7 @@
 #include "graph.h"
 #include "host.h"
 #include "kb.h"
+#include "kbload.h"
 #include "loader.h"
 #include "log.h"
 #include "preview.h"
@@ -159,37 +160,21 @@ check_python(const char *python, char *err, size_t errlen)
 	return AML_OK;
 }
 
+/* The knowledge base as kbload.h says (AUTOMLGEN_KB_PATH, kb.path, the
+ * registry's packs), its retrievers serving this run; none when
+ * kb.enabled is false (then host->kb_query answers no entries). */
 static int
 load_kb(run_state *st, const char *python, char *err, size_t errlen)
 {
-	size_t i;
 	int on, rc;
 
 	rc = aml_config_bool(st->cfg, "kb.enabled", &on, err, errlen);
 	if (rc != AML_OK || !on)
 		return rc;
-	rc = aml_kb_new(&st->kb);
-	if (rc != AML_OK)
-		return rc;
-	for (i = 0; i < aml_registry_count(st->reg); i++) {
-		const aml_registry_item *it = aml_registry_at(st->reg, i);
-		char perr[AML_ERRLEN] = "";
-
-		if (it->manifest == NULL) {
-			if (it->error)
-				aml_debug("plugin manifest skipped: %s", it->error);
-			continue;
-		}
-		if (it->manifest->kind != AML_KIND_KB || it->shadowed_by)
-			continue;
-		if (aml_kb_add_pack(st->kb, it->manifest->dir, perr, sizeof perr) != AML_OK)
-			aml_warn("knowledge pack skipped: %s", perr);
-	}
-	rc = aml_kb_check_modules(st->kb, python, err, errlen);
+	rc = aml_kb_load_all(st->cfg, st->reg, &st->ctx, python, &st->kb, err, errlen);
 	if (rc != AML_OK)
 		return rc;
 	st->ctx.kb = st->kb;
-	aml_info("knowledge base: %zu entries", aml_kb_size(st->kb));
 	return AML_OK;
 }
 

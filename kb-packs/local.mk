@@ -1,9 +1,11 @@
 # Knowledge-base packs, installed as $(pkgdatadir)/kb-packs/<pack>/...
 # (nobase keeps the kb-packs/<pack>/ part of each path).
 nobase_dist_pkgdata_DATA += \
-	kb-packs/tabular/manifest.yaml \
+	kb-packs/image/entries/load_files.yaml \
+	kb-packs/image/entries/pretrained_backbone.yaml \
+	kb-packs/image/entries/small_cnn.yaml \
+	kb-packs/image/manifest.yaml \
 	kb-packs/tabular/README.md \
-	kb-packs/tabular/templates/pipeline.py \
 	kb-packs/tabular/entries/categorical_encoding.yaml \
 	kb-packs/tabular/entries/date_parts.yaml \
 	kb-packs/tabular/entries/extra_trees.yaml \
@@ -18,4 +20,14 @@ nobase_dist_pkgdata_DATA += \
 	kb-packs/tabular/entries/ridge.yaml \
 	kb-packs/tabular/entries/seed_averaging.yaml \
 	kb-packs/tabular/entries/svm.yaml \
-	kb-packs/tabular/entries/xgboost.yaml
+	kb-packs/tabular/entries/xgboost.yaml \
+	kb-packs/tabular/manifest.yaml \
+	kb-packs/tabular/templates/pipeline.py \
+	kb-packs/text/entries/nbsvm.yaml \
+	kb-packs/text/entries/tfidf.yaml \
+	kb-packs/text/entries/transformer_finetune.yaml \
+	kb-packs/text/manifest.yaml \
+	kb-packs/timeseries/entries/calendar.yaml \
+	kb-packs/timeseries/entries/lags.yaml \
+	kb-packs/timeseries/entries/time_split.yaml \
+	kb-packs/timeseries/manifest.yaml

@@ -10,4 +10,5 @@ $SUDO apt-get install -y -qq --no-install-recommends \
 	build-essential autoconf automake libtool pkg-config \
 	libyaml-dev libcurl4-openssl-dev libjson-c-dev check \
 	python3 python3-numpy python3-pandas python3-sklearn python3-xgboost \
+	r-cran-modeldata python3-pil python3-torch \
 	bubblewrap ca-certificates >/dev/null

@@ -9,13 +9,22 @@ Each task is laid out like an MLE-bench "prepared" competition:
     OUTDIR/<task>/public/sample_submission.csv
     OUTDIR/<task>/private/answers.csv        the truth, for grading
 
-The data comes from datasets bundled with scikit-learn (no network) and from
-its seeded generators; everything is deterministic (fixed seeds), so running
-the script twice gives byte-identical files.  Run it with an interpreter that
-has numpy, pandas and scikit-learn, e.g. /usr/bin/python3.
+The data comes from datasets bundled with scikit-learn (no network), from
+its seeded generators, and from the R package modeldata (Debian's
+r-cran-modeldata, read through Rscript); everything is deterministic (fixed
+seeds), so running the script twice gives byte-identical files.  Run it with
+an interpreter that has numpy, pandas, scikit-learn and PIL, e.g.
+/usr/bin/python3 (python3-sklearn, python3-pandas, python3-pil).
+
+A task whose source is missing (no Rscript, no modeldata, no PIL) is
+skipped with one line on stderr naming the Debian package to install; the
+other tasks are still built, and the exit status is 1.
 """
 import os
+import shutil
+import subprocess
 import sys
+import tempfile
 
 import numpy as np
 import pandas as pd
@@ -291,8 +300,183 @@ def task_mixed(out):
                "(train only).", {"pos": "yes"})
 
 
+class Unavailable(Exception):
+    """The task's source data cannot be read here (a missing package)."""
+
+
+R_INSTALL = "apt-get install r-cran-modeldata (Debian; it brings r-base-core)"
+
+
+def modeldata(objects):
+    """The data frames of R package modeldata named in objects, as pandas
+    frames (every column read as text; the caller converts).  The R data
+    set each object lives in is given as {object: dataset}."""
+    rscript = shutil.which("Rscript")
+    if rscript is None:
+        raise Unavailable(f"Rscript not found; {R_INSTALL}")
+    code = ('a <- commandArgs(TRUE); '
+            'if (!requireNamespace("modeldata", quietly = TRUE)) quit(status = 3); '
+            'e <- new.env(); '
+            'for (i in seq(2, length(a), by = 2)) { '
+            'data(list = a[i + 1], package = "modeldata", envir = e); '
+            'write.csv(as.data.frame(get(a[i], envir = e)), '
+            'file.path(a[1], paste0(a[i], ".csv")), row.names = FALSE, '
+            'fileEncoding = "UTF-8") }')
+    env = dict(os.environ, LC_ALL="C.UTF-8", LANG="C.UTF-8")
+    with tempfile.TemporaryDirectory(prefix="aml-modeldata-") as tmp:
+        args = [rscript, "--vanilla", "-e", code, tmp]
+        for name, dataset in objects.items():
+            args += [name, dataset]
+        r = subprocess.run(args, env=env, capture_output=True, text=True)
+        if r.returncode == 3:
+            raise Unavailable(f"R package modeldata not installed; {R_INSTALL}")
+        if r.returncode != 0:
+            last = (r.stderr.strip().splitlines() or ["no message"])[-1]
+            raise Unavailable(f"Rscript failed ({last}); {R_INSTALL}")
+        return {name: pd.read_csv(os.path.join(tmp, name + ".csv"), dtype=str,
+                                  keep_default_na=False, encoding="utf-8")
+                for name in objects}
+
+
+def task_reviews(out):
+    """Text: Amazon fine food reviews, modeldata's small_fine_foods.  Its own
+    train/test split is kept (the test reviews are of other products)."""
+    d = modeldata({"training_data": "small_fine_foods",
+                   "testing_data": "small_fine_foods"})
+    tr, te = d["training_data"], d["testing_data"]
+    rng = np.random.RandomState(SEED + 11)
+    ids = rng.permutation(len(tr) + len(te)) + 1000
+    great = lambda df: (df["score"] == "great").astype(int).values
+    train = pd.DataFrame({"id": ids[:len(tr)], "product": tr["product"].values,
+                          "review": tr["review"].values, "great": great(tr)})
+    test = pd.DataFrame({"id": ids[len(tr):], "product": te["product"].values,
+                         "review": te["review"].values})
+    sample = pd.DataFrame({"id": test["id"].values, "great": 0.5})
+    answers = pd.DataFrame({"id": test["id"].values, "great": great(te)})
+    write_task(out, "reviews", "Fine Food Reviews",
+               "This is a text classification task. Each row is a customer "
+               "review of a fine food product sold on Amazon: the product's "
+               "code and the free text of the review (English, as written, "
+               "with some HTML line breaks `<br />`). Predict the probability "
+               "that the reviewer gave the product five stars (`great` = 1) "
+               "rather than fewer (`great` = 0). The test reviews are of "
+               "other products than the training reviews.",
+               train, test, sample, answers, "roc_auc",
+               "For each `id` in the test set, predict the probability that "
+               "`great` is 1. The file should contain a header and have the "
+               "following format:",
+               "Columns: `id`, `product` (Amazon product code), `review` "
+               "(text) and `great` (train only).\n\nSource: the "
+               "`small_fine_foods` data of the R package modeldata, a sample "
+               "of the Stanford SNAP Amazon Fine Foods reviews.")
+
+
+CHICAGO_WEATHER = ["temp_min", "temp", "temp_max", "temp_change", "dew",
+                   "humidity", "pressure", "pressure_change", "wind",
+                   "wind_max", "gust", "gust_max", "percip", "percip_max",
+                   "weather_rain", "weather_snow", "weather_cloud",
+                   "weather_storm"]
+CHICAGO_SPORTS = [f"{team}_{where}" for team in
+                  ("Blackhawks", "Bulls", "Bears", "WhiteSox", "Cubs")
+                  for where in ("Away", "Home")]
+HORIZON = 84
+
+
+def task_ridership(out):
+    """Time series: daily entries at Chicago's Clark/Lake L station,
+    modeldata's Chicago; the test set is the last 12 weeks.  The station
+    columns (14-day lags of other stations, and Clark_Lake is ridership
+    itself 14 days earlier) are dropped: over an 84-day horizon they would
+    leak the test period."""
+    c = modeldata({"Chicago": "Chicago"})["Chicago"]
+    c = c.sort_values("date", kind="stable").reset_index(drop=True)
+    df = pd.DataFrame({"id": np.arange(1, len(c) + 1), "date": c["date"].values})
+    # R writes 15 significant digits (0.119999999999997): round them off.
+    for col in CHICAGO_WEATHER:
+        df[col] = np.round(pd.to_numeric(c[col]).values, 6)
+    for col in CHICAGO_SPORTS:
+        df[col] = pd.to_numeric(c[col]).astype(int).values
+    y = np.round(pd.to_numeric(c["ridership"]).values, 4)
+    n_train = len(df) - HORIZON
+    train = df.iloc[:n_train].assign(ridership=y[:n_train])
+    test = df.iloc[n_train:]
+    sample = pd.DataFrame({"id": test["id"].values,
+                           "ridership": round(float(y[:n_train].mean()), 3)})
+    answers = pd.DataFrame({"id": test["id"].values, "ridership": y[n_train:]})
+    first, last = test["date"].iloc[0], test["date"].iloc[-1]
+    write_task(out, "ridership", "Chicago L Ridership Forecast",
+               "This is a time series forecasting task. `ridership` is the "
+               "number of people (in thousands) who entered the Clark/Lake "
+               "station of Chicago's L trains each day, from "
+               f"{train['date'].iloc[0]} to {train['date'].iloc[-1]}. "
+               f"Forecast the daily ridership of the next {HORIZON} days "
+               f"(12 weeks, {first} to {last}). Each day also comes with its "
+               "weather (as observed that day) and whether Chicago's "
+               "Blackhawks, Bulls, Bears, White Sox and Cubs played at home "
+               "or away.",
+               train, test, sample, answers, "rmse",
+               "For each `id` in the test set, predict `ridership`. The file "
+               "should contain a header and have the following format:",
+               "Columns: `id` (a running day number), `date` (yyyy-mm-dd, "
+               "one row per day, no gaps), eighteen weather columns "
+               "(temperatures in degrees Fahrenheit, dew point, humidity, pressure, wind, "
+               "gusts, precipitation `percip`, and the fraction of the day "
+               "with rain, snow, clouds or storms), ten 0/1 sports columns "
+               "(`<team>_Home`, `<team>_Away`), and `ridership` (train only). "
+               "The test rows are the days right after the last training day."
+               "\n\nSource: the `Chicago` data of the R package modeldata "
+               "(Kuhn and Johnson, *Feature Engineering and Selection*).")
+
+
+IMAGE_SIZE = 16
+
+
+def task_digit_images(out):
+    """Images as files: scikit-learn's digits as 16x16 PNGs (the 8x8 grey
+    levels 0-16 scaled to 0-255, then each pixel doubled: nearest-neighbour
+    upscaling, so nothing is invented), split with another seed than
+    `digits`."""
+    try:
+        from PIL import Image
+    except ImportError:
+        raise Unavailable("PIL not found; apt-get install python3-pil")
+    d = datasets.load_digits()
+    X = pd.DataFrame(index=range(len(d.target)))
+    y = pd.Series(d.target, name="label")
+    df, tr, te = split(X, y, True, seed=SEED + 6)
+    pub = os.path.join(out, "digit_images", "public")
+    for part, idx in (("train", tr), ("test", te)):
+        folder = os.path.join(pub, part)
+        if os.path.isdir(folder):
+            shutil.rmtree(folder)
+        os.makedirs(folder)
+        for i in idx:
+            grey = np.round(d.images[i] * (255.0 / 16.0)).astype(np.uint8)
+            img = Image.fromarray(grey, mode="L").resize(
+                (IMAGE_SIZE, IMAGE_SIZE), Image.NEAREST)
+            img.save(os.path.join(folder, f"{df['id'].iloc[i]}.png"))
+    train = df.iloc[tr].assign(label=y.iloc[tr].values)
+    test = df.iloc[te]
+    sample = pd.DataFrame({"id": test["id"].values, "label": 0})
+    answers = pd.DataFrame({"id": test["id"].values, "label": y.iloc[te].values})
+    write_task(out, "digit_images", "Handwritten Digit Images",
+               "This is an image classification task. Each image is a "
+               f"{IMAGE_SIZE}x{IMAGE_SIZE} greyscale PNG of one handwritten "
+               "digit, white on black. Predict the digit (0-9) each test "
+               "image shows.",
+               train, test, sample, answers, "accuracy",
+               "For each `id` in the test set, predict the `label`. The file "
+               "should contain a header and have the following format:",
+               "Columns: `id` and `label` (the digit, train only). The image "
+               "of row `id` is `train/<id>.png` or `test/<id>.png`.\n\n"
+               "Source: scikit-learn's `load_digits` (UCI optical "
+               "recognition of handwritten digits), 8x8 images with 17 grey "
+               "levels, enlarged to 16x16 by repeating each pixel.")
+
+
 TASKS = [task_iris, task_wine, task_breast_cancer, task_digits,
-         task_diabetes, task_multitarget, task_mixed]
+         task_diabetes, task_multitarget, task_mixed, task_reviews,
+         task_ridership, task_digit_images]
 
 
 def main(argv):
@@ -301,9 +485,14 @@ def main(argv):
         return 2
     out = argv[1]
     os.makedirs(out, exist_ok=True)
+    status = 0
     for make in TASKS:
-        make(out)
-    return 0
+        try:
+            make(out)
+        except Unavailable as e:
+            sys.stderr.write(f"{make.__name__[5:]}: not built: {e}\n")
+            status = 1
+    return status
 
 
 if __name__ == "__main__":

@@ -25,12 +25,41 @@ private/answers.csv with the task's metric.
                rmse, mse, mcrmse, r2        the train mean
                mae                          the train median
                rmsle                        expm1 of the train mean of log1p
-  reference  a small tuned scikit-learn pipeline: median/most-frequent
-             imputation, scaling, one-hot categoricals, dates as numbers,
-             then a 3-fold grid search on train, scored by the task's metric,
-             over a linear model (LogisticRegression C in {0.1, 1, 10} or
-             Ridge alpha in {0.1, 1, 10}) and a random forest (200 trees,
-             min_samples_leaf in {1, 3}), refitted on all of train.
+  reference  a small tuned scikit-learn pipeline, by the task's modality,
+             the best parameters refitted on all of train:
+               tabular     median/most-frequent imputation, scaling, one-hot
+                           categoricals, dates as numbers, then a 3-fold
+                           grid search on train, scored by the task's
+                           metric, over a linear model (LogisticRegression
+                           C in {0.1, 1, 10} or Ridge alpha in {0.1, 1, 10})
+                           and a random forest (200 trees, min_samples_leaf
+                           in {1, 3}).
+               text        the free-text columns alone: TF-IDF of word 1-2
+                           grams and of char_wb 2-5 grams (sublinear tf,
+                           min_df 2), then LogisticRegression (C in
+                           {0.25, 1, 4}) or Ridge (alpha in {0.25, 1, 4}),
+                           3-fold grid search.
+               image       images kept as files (public/<part>/<id>.<ext>):
+                           grey pixels in [0, 1] (resized to the first
+                           image's size if they differ), then an RBF SVC or
+                           SVR, C in {1, 10, 100}, 3-fold grid search.
+               timeseries  one daily series (a date column, one row a day),
+                           regression: calendar features (day of week,
+                           month, day of year, year, trend, US federal
+                           holidays and the distance to the nearest one),
+                           the numeric columns, and lags of the target of
+                           at least the horizon H (the days from the last
+                           train date to the last test date): H rounded up
+                           to whole weeks, +7, +14, 364 and 728 days, and
+                           the mean of the same weekday 0-4 weeks past that
+                           first lag; then HistGradientBoostingRegressor
+                           (500 iterations, learning_rate in {0.03, 0.1},
+                           max_leaf_nodes in {15, 31}), chosen on the last
+                           H days of train held out.  Other time series
+                           tasks get the tabular reference.
+             The modality is `automlgen inspect`'s (image here means image
+             files: pixel columns are tabular); without it, it is inferred
+             here with core/task.c's rules.
   cut-offs   gold   = reference
              silver = naive + 0.90 (reference - naive)
              bronze = naive + 0.75 (reference - naive)
@@ -49,7 +78,7 @@ definitions of core/metric.h.
 Deterministic: fixed seeds, one thread, sorted task order, scores written
 to 12 significant digits.  Run it with an
 interpreter that has numpy, pandas and scikit-learn (/usr/bin/python3 on
-Debian).  Exit status: 0 when every task got a file, 1 when some failed
+Debian), and PIL (python3-pil) for image tasks.  Exit status: 0 when every task got a file, 1 when some failed
 (each failure is one line on stderr), 2 on bad usage.
 """
 import json
@@ -64,13 +93,17 @@ import warnings
 import numpy as np
 import pandas as pd
 from sklearn.compose import ColumnTransformer
-from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+from sklearn.ensemble import (HistGradientBoostingRegressor, RandomForestClassifier,
+                              RandomForestRegressor)
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.metrics import make_scorer
-from sklearn.model_selection import GridSearchCV, KFold, StratifiedKFold
-from sklearn.pipeline import Pipeline
+from sklearn.model_selection import GridSearchCV, KFold, PredefinedSplit, StratifiedKFold
+from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.svm import SVC, SVR
+from threadpoolctl import threadpool_limits
 
 SEED = 0
 SILVER = 0.90
@@ -100,6 +133,15 @@ METRIC_WORDS = [
 ]
 
 
+# core/task.c's modality rules
+TEXT_MEAN_LEN = 40
+IMAGE_FILES = 5
+IMAGE_EXT = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp")
+TS_WORDS = ("forecast", "forecasting", "time series", "time-series", "timeseries")
+DATE_NAMES = ("date", "time", "timestamp", "datetime", "ds", "day", "dt")
+DATE_RE = r"^\d{4}-\d{2}-\d{2}"
+
+
 class TaskError(Exception):
     pass
 
@@ -126,6 +168,7 @@ def inspect_with(binary, task_dir):
         "train_file": p.get("train_file") or "train.csv",
         "test_file": p.get("test_file") or "test.csv",
         "sample_file": p.get("sample_file") or "sample_submission.csv",
+        "modality": list(p.get("modality") or ["tabular"]),
     }
 
 
@@ -139,11 +182,65 @@ def metric_from_text(text):
     raise TaskError("no metric named in description.md")
 
 
+def image_files(pub, depth=2):
+    """{file name without extension: path} of the image files under pub, to
+    depth levels below it, in sorted order."""
+    found = {}
+    for name in sorted(os.listdir(pub)):
+        path = os.path.join(pub, name)
+        if name.startswith("."):
+            continue
+        if name.lower().endswith(IMAGE_EXT):
+            found.setdefault(os.path.splitext(name)[0], path)
+        elif depth > 0 and os.path.isdir(path):
+            for k, v in image_files(path, depth - 1).items():
+                found.setdefault(k, v)
+    return found
+
+
+def is_text(col):
+    s = col.dropna().astype(str)
+    if not len(s):
+        return False
+    numeric = pd.to_numeric(s, errors="coerce").notna().sum()
+    return (numeric * 10 <= len(s) and s.str.len().sum() > TEXT_MEAN_LEN * len(s)
+            and s.str.contains(" ").sum() * 2 >= len(s))
+
+
+def date_column(df, cols):
+    """The first column named like a date or holding yyyy-mm-dd values."""
+    for c in cols:
+        s = df[c].dropna().astype(str)
+        if len(s) and (c.lower() in DATE_NAMES or c.lower().endswith(("_date", "_time", "datetime"))
+                       or s.str.match(DATE_RE).sum() * 10 >= len(s) * 9):
+            return c
+    return None
+
+
+def infer_modality(pub, description, train, feats):
+    """core/task.c's modality: text, image, timeseries, else tabular."""
+    mod = []
+    if any(is_text(train[c]) for c in feats):
+        mod.append("text")
+    pixels = sum(1 for c in feats if re.match(r"^(pixel|px)_?\d[\dx_]*$", c, re.I))
+    files = pixels < 64 and len(image_files(pub)) >= IMAGE_FILES
+    if pixels >= 64 or files:
+        mod.append("image")
+    low = description.lower()
+    if date_column(train, feats) is not None and any(
+            re.search(r"(?<!\w)" + re.escape(w) + r"(?!\w)", low) for w in TS_WORDS):
+        mod.append("timeseries")
+    if not mod or not files:
+        mod.append("tabular")
+    return mod
+
+
 def infer(task_dir):
     """The task profile from the files alone, the way the examples are made."""
     pub = os.path.join(task_dir, "public")
     with open(os.path.join(pub, "description.md")) as f:
-        metric = metric_from_text(f.read())
+        description = f.read()
+    metric = metric_from_text(description)
     train = pd.read_csv(os.path.join(pub, "train.csv"), nrows=5000)
     test = pd.read_csv(os.path.join(pub, "test.csv"), nrows=5)
     sample = pd.read_csv(os.path.join(pub, "sample_submission.csv"), nrows=5)
@@ -169,10 +266,12 @@ def infer(task_dir):
         output = "label"
     else:
         output = "value"
+    feats = [c for c in train.columns if c != id_col and c not in labels]
     return {"metric": metric, "higher_is_better": HIGHER[metric], "id_column": id_col,
             "label_columns": labels, "submission_columns": pred_cols, "output": output,
             "classes": classes, "column_classes": colcls, "train_file": "train.csv",
-            "test_file": "test.csv", "sample_file": "sample_submission.csv"}
+            "test_file": "test.csv", "sample_file": "sample_submission.csv",
+            "modality": infer_modality(pub, description, train, feats)}
 
 
 def positive_label(labels):
@@ -440,6 +539,154 @@ def sig(x):
     return float(f"{x:.12g}")
 
 
+def search_fit(info, pipe, grid, X, y, cv, classif, what):
+    """(name, refitted best pipeline) of a grid search scored by the
+    task's metric, on one thread."""
+    pos = positive_label(sorted(y.unique(), key=labels_key)) if classif else None
+    search = GridSearchCV(pipe, grid, scoring=scorer(info, pos), cv=cv, n_jobs=1,
+                          error_score="raise")
+    with warnings.catch_warnings(), threadpool_limits(limits=1):
+        warnings.simplefilter("ignore")
+        search.fit(X, y)
+    best = search.best_estimator_
+    model = best.named_steps["model"]
+    params = {k: v for k, v in search.best_params_.items() if k != "model"}
+    return f"{what}{type(model).__name__} {json.dumps(params, sort_keys=True)}", best
+
+
+def folds(classif):
+    if classif:
+        return StratifiedKFold(n_splits=3, shuffle=True, random_state=SEED)
+    return KFold(n_splits=3, shuffle=True, random_state=SEED)
+
+
+def reference_tabular(info, train, test, y, classif):
+    X, Xt, pre = features(info, train, test)
+    if classif:
+        grid = [{"model": [LogisticRegression(max_iter=5000)], "model__C": [0.1, 1.0, 10.0]},
+                {"model": [RandomForestClassifier(n_estimators=200, random_state=SEED, n_jobs=1)],
+                 "model__min_samples_leaf": [1, 3]}]
+    else:
+        grid = [{"model": [Ridge()], "model__alpha": [0.1, 1.0, 10.0]},
+                {"model": [RandomForestRegressor(n_estimators=200, random_state=SEED, n_jobs=1)],
+                 "model__min_samples_leaf": [1, 3]}]
+    pipe = Pipeline([("pre", pre), ("model", grid[0]["model"][0])])
+    name, best = search_fit(info, pipe, grid, X, y, folds(classif), classif, "")
+    return name + ", 3-fold grid search", best, Xt
+
+
+def reference_text(info, train, test, y, classif):
+    """TF-IDF of the free-text columns, then a linear model."""
+    drop = set(info["label_columns"]) | {info["id_column"]}
+    cols = [c for c in train.columns if c not in drop and c in test.columns
+            and is_text(train[c])]
+    if not cols:
+        return None
+    X = train[cols].fillna("").astype(str)
+    Xt = test[cols].fillna("").astype(str)
+    parts = []
+    for c in cols:
+        parts.append((c + "_word", TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True,
+                                                   strip_accents="unicode"), c))
+        parts.append((c + "_char", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5),
+                                                   min_df=2, sublinear_tf=True), c))
+    model, key = ((LogisticRegression(max_iter=5000), "model__C") if classif
+                  else (Ridge(), "model__alpha"))
+    pipe = Pipeline([("pre", ColumnTransformer(parts)), ("model", model)])
+    name, best = search_fit(info, pipe, {key: [0.25, 1.0, 4.0]}, X, y, folds(classif),
+                            classif, "TF-IDF word 1-2 + char_wb 2-5 grams of "
+                            + ", ".join(cols) + ", ")
+    return name + ", 3-fold grid search", best, Xt
+
+
+def reference_image(info, pub, train, test, y, classif):
+    """An RBF SVM on the grey pixels of the image files named by the ids."""
+    from PIL import Image
+    idc = info["id_column"]
+    if idc is None:
+        return None
+    files = image_files(pub)
+    size = None
+
+    def pixels(ids):
+        nonlocal size
+        rows = []
+        for i in ids:
+            path = files.get(str(i))
+            if path is None:
+                raise TaskError(f"no image file for id {i}")
+            with Image.open(path) as im:
+                im = im.convert("L")
+                if size is None:
+                    size = im.size
+                elif im.size != size:
+                    im = im.resize(size, Image.BILINEAR)
+                rows.append(np.asarray(im, dtype=float).ravel() / 255.0)
+        return np.stack(rows)
+
+    X, Xt = pixels(train[idc].values), pixels(test[idc].values)
+    if classif:
+        model = SVC(probability=info["output"] in ("proba", "class_proba"), random_state=SEED)
+    else:
+        model = SVR()
+    pipe = Pipeline([("model", model)])
+    name, best = search_fit(info, pipe, {"model__C": [1.0, 10.0, 100.0]}, X, y,
+                            folds(classif), classif,
+                            f"{size[0]}x{size[1]} grey pixels, ")
+    return name + ", 3-fold grid search", best, Xt
+
+
+def reference_timeseries(info, train, test, y):
+    """Gradient boosting on calendar features and lags of at least the
+    horizon, for one daily series; None for anything else."""
+    from pandas.tseries.holiday import USFederalHolidayCalendar
+    drop = set(info["label_columns"]) | {info["id_column"]}
+    cols = [c for c in train.columns if c not in drop and c in test.columns]
+    dcol = date_column(train, cols)
+    if dcol is None:
+        return None
+    d, dt = pd.to_datetime(train[dcol], errors="coerce"), pd.to_datetime(test[dcol], errors="coerce")
+    if d.isna().any() or dt.isna().any() or d.duplicated().any() or dt.duplicated().any():
+        return None
+    order = np.argsort(d.values, kind="stable")
+    series = pd.Series(y.to_numpy(dtype=float)[order], index=d.values[order])
+    horizon = (dt.max() - d.max()).days
+    if horizon <= 0 or horizon * 2 >= len(train):
+        return None
+    first = -(-horizon // 7) * 7
+    lags = sorted({first, first + 7, first + 14} | {k for k in (364, 728) if k >= horizon})
+    lo, hi = min(d.min(), dt.min()), max(d.max(), dt.max())
+    hol = USFederalHolidayCalendar().holidays(lo - pd.Timedelta(days=366), hi + pd.Timedelta(days=366))
+    num = [c for c in cols if c != dcol and pd.api.types.is_numeric_dtype(train[c])]
+
+    def make(df, days):
+        X = df[num].astype(float).reset_index(drop=True)
+        days = pd.Series(days.values)
+        X["_dow"] = days.dt.dayofweek
+        X["_month"] = days.dt.month
+        X["_doy"] = days.dt.dayofyear
+        X["_year"] = days.dt.year
+        X["_trend"] = (days - pd.Timestamp("1970-01-01")).dt.days
+        X["_holiday"] = days.isin(hol).astype(int)
+        X["_to_holiday"] = [int(np.abs((hol - t).days).min()) for t in days]
+        for k in lags:
+            X[f"_lag{k}"] = series.reindex(days - pd.Timedelta(days=k)).values
+        weeks = np.stack([series.reindex(days - pd.Timedelta(days=first + 7 * w)).values
+                          for w in range(5)])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            X[f"_lag{first}_weekday_mean"] = np.nanmean(weeks, 0)
+        return X
+
+    X, Xt = make(train, d), make(test, dt)
+    fold = np.where(d.values > d.max() - pd.Timedelta(days=horizon), 0, -1)
+    pipe = Pipeline([("model", HistGradientBoostingRegressor(max_iter=500, random_state=SEED))])
+    grid = {"model__learning_rate": [0.03, 0.1], "model__max_leaf_nodes": [15, 31]}
+    name, best = search_fit(info, pipe, grid, X, y, PredefinedSplit(fold), False,
+                            f"calendar + lags {', '.join(map(str, lags))} days of {dcol}, ")
+    return name + f", chosen on the last {horizon} days of train", best, Xt
+
+
 def task_thresholds(task_dir, binary):
     info = inspect_with(binary, task_dir) if binary else infer(task_dir)
     metric = info["metric"]
@@ -463,29 +710,17 @@ def task_thresholds(task_dir, binary):
     naive = grade(binary, task_dir, info, sub)
 
     # reference
-    X, Xt, pre = features(info, train, test)
-    if classif:
-        pos = positive_label(sorted(y.unique(), key=labels_key))
-        cv = StratifiedKFold(n_splits=3, shuffle=True, random_state=SEED)
-        grid = [{"model": [LogisticRegression(max_iter=5000)], "model__C": [0.1, 1.0, 10.0]},
-                {"model": [RandomForestClassifier(n_estimators=200, random_state=SEED, n_jobs=1)],
-                 "model__min_samples_leaf": [1, 3]}]
-    else:
-        pos = None
-        cv = KFold(n_splits=3, shuffle=True, random_state=SEED)
-        grid = [{"model": [Ridge()], "model__alpha": [0.1, 1.0, 10.0]},
-                {"model": [RandomForestRegressor(n_estimators=200, random_state=SEED, n_jobs=1)],
-                 "model__min_samples_leaf": [1, 3]}]
-    pipe = Pipeline([("pre", pre), ("model", grid[0]["model"][0])])
-    search = GridSearchCV(pipe, grid, scoring=scorer(info, pos), cv=cv, n_jobs=1,
-                          error_score="raise")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        search.fit(X, y)
-    best = search.best_estimator_
-    model = best.named_steps["model"]
-    params = {k: v for k, v in search.best_params_.items() if k != "model"}
-    ref_name = f"{type(model).__name__} {json.dumps(params, sort_keys=True)}, 3-fold grid search"
+    mod = set(info.get("modality") or ["tabular"])
+    ref = None
+    if "image" in mod and "tabular" not in mod:
+        ref = reference_image(info, pub, train, test, y, classif)
+    elif "timeseries" in mod and not classif and len(labels) == 1:
+        ref = reference_timeseries(info, train, test, y)
+    elif "text" in mod:
+        ref = reference_text(info, train, test, y, classif)
+    if ref is None:
+        ref = reference_tabular(info, train, test, y, classif)
+    ref_name, best, Xt = ref
     if classif and info["output"] in ("proba", "class_proba"):
         sub = submission(info, test, sample, None, best.predict_proba(Xt), list(best.classes_))
     else:

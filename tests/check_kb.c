@@ -1,10 +1,15 @@
 /*
  * check_kb.c — the knowledge base: the real tabular pack, every refusal of
  * a malformed manifest or entry (with file:line), the Python module check,
- * and query filtering and ranking.
+ * query filtering, BM25 ranking (the formula, idf, ties), packs found on
+ * AUTOMLGEN_KB_PATH and kb.path, packs ranked by their own retriever (and
+ * retrievers that misbehave), concurrent queries, and the host's answers
+ * when the knowledge base is off.
  */
 #include "config.h"
 
+#include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +17,10 @@
 
 #include <json-c/json.h>
 
+#include "bm25.h"
+#include "host.h"
 #include "kb.h"
+#include "kbload.h"
 #include "log.h"
 #include "mock_host.h"
 #include "util.h"
@@ -88,6 +96,35 @@ run_query(const aml_kb *kb, const aml_task *t, const char *level, const char *te
 
 	ck_assert_msg(aml_kb_search(kb, t, &q, out, cap, &n, err, sizeof err) == AML_OK,
 		      "%s", err);
+	return n;
+}
+
+/* Does e list modality m, or none at all (any)? */
+static int
+claims_modality(const aml_kb_entry *e, const char *m)
+{
+	json_object *j = json_tokener_parse(e->json), *l;
+	int yes = 1;
+	size_t i;
+
+	ck_assert_ptr_nonnull(j);
+	if (json_object_object_get_ex(j, "modalities", &l) && json_object_array_length(l) > 0) {
+		yes = 0;
+		for (i = 0; i < json_object_array_length(l); i++)
+			yes |= strcmp(json_object_get_string(json_object_array_get_idx(l, i)), m) == 0;
+	}
+	json_object_put(j);
+	return yes;
+}
+
+static size_t
+pos_of(const aml_kb_entry **v, size_t n, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(v[i]->id, id) == 0)
+			return i;
 	return n;
 }
 
@@ -222,6 +259,8 @@ static const struct {
 	{"tests/data/kb/no_entries_dir", AML_ENOTFOUND,
 	 "no_entries_dir/manifest.yaml:5: entries folder"},
 	{"tests/data/kb", AML_ENOTFOUND, "needs a manifest.yaml"},
+	{"tests/data/kb/bad_library", AML_EFORMAT,
+	 "bad_library/manifest.yaml:5: 'library' must be a file name like bad_library.so"},
 };
 
 START_TEST(test_bad_manifests)
@@ -320,8 +359,11 @@ START_TEST(test_query_filters)
 	ck_assert(!has(out, n, "tabular.knn"));
 	ck_assert(!has(out, n, "tabular.svm"));
 	ck_assert(has(out, n, "tabular.random_forest"));
-	/* modality: nothing tabular applies to images */
-	ck_assert_uint_eq(run_query(kb, &image, NULL, NULL, NULL, 1, out, 64), 0);
+	/* modality: only what names images (or no modality) applies to them */
+	n = run_query(kb, &image, NULL, NULL, NULL, 1, out, 64);
+	for (i = 0; i < n; i++)
+		ck_assert_msg(claims_modality(out[i], "image"), "%s applies to images", out[i]->id);
+	ck_assert_uint_lt(n, aml_kb_size(kb));
 	/* id lookup, and an unknown id gives nothing */
 	n = run_query(kb, NULL, NULL, NULL, "tabular.extra_trees", 0, out, 64);
 	ck_assert_uint_eq(n, 1);
@@ -371,6 +413,606 @@ START_TEST(test_query_ranking)
 	n = run_query(kb, NULL, NULL, "XGBoost", NULL, 0, out, 64);
 	ck_assert_str_eq(out[0]->id, "tabular.xgboost");
 	ck_assert_uint_eq(n, aml_kb_size(kb)); /* text ranks, never filters */
+	/* BM25: the boosted trees before the linear model */
+	n = run_query(kb, NULL, NULL, "gradient boosting trees", NULL, 0, out, 64);
+	ck_assert_msg(strcmp(out[0]->id, "tabular.hist_gradient_boosting") == 0
+		      || strcmp(out[0]->id, "tabular.xgboost") == 0, "first: %s", out[0]->id);
+	ck_assert_uint_lt(pos_of(out, n, "tabular.hist_gradient_boosting"), 2);
+	ck_assert_uint_lt(pos_of(out, n, "tabular.xgboost"), 2);
+	ck_assert_uint_lt(pos_of(out, n, "tabular.xgboost"), pos_of(out, n, "tabular.ridge"));
+	ck_assert_uint_lt(pos_of(out, n, "tabular.ridge"), n);
+	aml_kb_free(kb);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* BM25, retrievers, paths.                                            */
+
+static char *log_path;
+
+/* Capture the log from now on (the file gets every level). */
+static void
+log_start(void)
+{
+	char *dir = aml_test_tmpdir();
+
+	log_path = aml_path_join(dir, "log");
+	free(dir);
+	ck_assert_int_eq(aml_log_open_file(log_path), AML_OK);
+}
+
+/* The warning and error lines captured (transferred). */
+static char *
+log_stop(void)
+{
+	char *text = NULL, *dir, *line, *save = NULL;
+	aml_sb b = {0};
+
+	aml_log_close_file();
+	if (aml_read_file(log_path, 0, &text, NULL, NULL, 0) == AML_OK)
+		for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+			if (strstr(line, " warning ") || strstr(line, " error "))
+				aml_sb_printf(&b, "%s\n", line);
+	free(text);
+	text = aml_sb_take(&b);
+	if (text == NULL)
+		text = strdup("");
+	dir = strdup(log_path);
+	*strrchr(dir, '/') = '\0';
+	aml_test_rmtree(dir);
+	free(dir);
+	AML_FREE(log_path);
+	return text;
+}
+
+static size_t
+count_of(const char *hay, const char *needle)
+{
+	size_t n = 0;
+
+	for (; (hay = strstr(hay, needle)) != NULL; hay += strlen(needle))
+		n++;
+	return n;
+}
+
+static size_t
+rank_ids(const aml_kb *kb, const aml_task *t, const char *level, const char *text,
+	 size_t k, aml_kb_hit *h, size_t cap)
+{
+	aml_kb_query q = {level, text, NULL, k, t != NULL};
+	char err[AML_ERRLEN] = "";
+	size_t n = 0;
+
+	ck_assert_msg(aml_kb_rank(kb, t, &q, h, cap, &n, err, sizeof err) == AML_OK, "%s", err);
+	return n;
+}
+
+/* The hits' ids, space-separated, into buf. */
+static const char *
+ids_into(const aml_kb_hit *h, size_t n, char *buf, size_t cap)
+{
+	size_t i, len = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < n && len < cap; i++)
+		len += (size_t)snprintf(buf + len, cap - len, "%s%s", i ? " " : "",
+					h[i].entry->id);
+	return buf;
+}
+
+/* The same in a static buffer, for one comparison on the test's thread. */
+static const char *
+ids_of(const aml_kb_hit *h, size_t n)
+{
+	static char buf[2048];
+
+	return ids_into(h, n, buf, sizeof buf);
+}
+
+/* The line of text holding needle (transferred), or NULL. */
+static char *
+line_with(const char *text, const char *needle)
+{
+	const char *p = strstr(text, needle), *s, *e;
+
+	if (p == NULL)
+		return NULL;
+	for (s = p; s > text && s[-1] != '\n'; s--)
+		;
+	e = strchr(p, '\n');
+	return strndup(s, e ? (size_t)(e - s) : strlen(s));
+}
+
+START_TEST(test_bm25_tokens)
+{
+	const char *p = "XGBoost, k-NN & the l2_reg; A";
+	char tok[8];
+
+	ck_assert(aml_bm25_next_token(&p, tok, sizeof tok));
+	ck_assert_str_eq(tok, "xgboost");
+	ck_assert(aml_bm25_next_token(&p, tok, sizeof tok));
+	ck_assert_str_eq(tok, "nn");           /* "k" is one letter */
+	ck_assert(aml_bm25_next_token(&p, tok, sizeof tok));
+	ck_assert_str_eq(tok, "l2");           /* "the" is a stop word */
+	ck_assert(aml_bm25_next_token(&p, tok, sizeof tok));
+	ck_assert_str_eq(tok, "reg");
+	ck_assert(!aml_bm25_next_token(&p, tok, sizeof tok));
+	p = "Histogram";                       /* cut to the buffer */
+	ck_assert(aml_bm25_next_token(&p, tok, 5));
+	ck_assert_str_eq(tok, "hist");
+}
+END_TEST
+
+/* The score by the formula of bm25.h. */
+static double
+bm25_term(double idf, double tf, double len, double avg)
+{
+	return idf * tf * (AML_BM25_K1 + 1)
+		/ (tf + AML_BM25_K1 * (1 - AML_BM25_B + AML_BM25_B * len / avg));
+}
+
+START_TEST(test_bm25_formula)
+{
+	static const char *const texts[] = {
+		"apple banana", "apple",       /* strong (x3), weak */
+		"cherry", "banana banana",
+		"the durian", NULL,
+	};
+	static const unsigned weights[] = {3, 1};
+	aml_bm25 *ix = NULL;
+	aml_bm25_query *q = NULL;
+	double idf_apple = log(1 + (3 - 1 + 0.5) / (1 + 0.5));
+	double idf_banana = log(1 + (3 - 2 + 0.5) / (2 + 0.5));
+
+	ck_assert_int_eq(aml_bm25_build(texts, weights, 2, 3, &ix), AML_OK);
+	ck_assert_double_eq_tol(aml_bm25_doc_len(ix, 0), 7, 1e-12);
+	ck_assert_double_eq_tol(aml_bm25_doc_len(ix, 1), 5, 1e-12);
+	ck_assert_double_eq_tol(aml_bm25_doc_len(ix, 2), 3, 1e-12);
+	ck_assert_double_eq_tol(aml_bm25_avg_len(ix), 5, 1e-12);
+	ck_assert_double_eq_tol(aml_bm25_idf(ix, "apple"), idf_apple, 1e-12);
+	ck_assert_double_eq_tol(aml_bm25_idf(ix, "banana"), idf_banana, 1e-12);
+	ck_assert(aml_bm25_idf(ix, "apple") > aml_bm25_idf(ix, "banana"));
+	ck_assert_double_eq(aml_bm25_idf(ix, "the"), 0);
+	/* a term asked twice counts once; unknown terms add nothing */
+	ck_assert_int_eq(aml_bm25_query_new(ix, "Banana APPLE apple kiwi", &q), AML_OK);
+	ck_assert_uint_eq(aml_bm25_query_size(q), 2);
+	ck_assert_double_eq_tol(aml_bm25_score(ix, q, 0),
+				bm25_term(idf_apple, 4, 7, 5) + bm25_term(idf_banana, 3, 7, 5), 1e-12);
+	ck_assert_double_eq_tol(aml_bm25_score(ix, q, 1), bm25_term(idf_banana, 2, 5, 5), 1e-12);
+	ck_assert_double_eq(aml_bm25_score(ix, q, 2), 0);
+	ck_assert_double_eq(aml_bm25_score(ix, q, 3), 0);
+	aml_bm25_query_free(q);
+	ck_assert_int_eq(aml_bm25_query_new(ix, NULL, &q), AML_OK);
+	ck_assert_uint_eq(aml_bm25_query_size(q), 0);
+	aml_bm25_query_free(q);
+	aml_bm25_free(ix);
+	/* no documents at all */
+	ck_assert_int_eq(aml_bm25_build(NULL, weights, 2, 0, &ix), AML_OK);
+	ck_assert_int_eq(aml_bm25_query_new(ix, "apple", &q), AML_OK);
+	ck_assert_double_eq(aml_bm25_score(ix, q, 0), 0);
+	aml_bm25_query_free(q);
+	aml_bm25_free(ix);
+}
+END_TEST
+
+START_TEST(test_bm25_idf_and_ties)
+{
+	char err[AML_ERRLEN] = "";
+	aml_kb_hit h[16];
+	aml_kb *kb = NULL;
+	size_t n, i;
+
+	ck_assert_int_eq(aml_kb_new(&kb), AML_OK);
+	ck_assert_int_eq(aml_kb_add_pack(kb, srcdir_path("tests/data/kb/idf"), err, sizeof err),
+			 AML_OK);
+	/* one rare word beats five common ones (and a priority of 99) */
+	n = rank_ids(kb, NULL, NULL, "common rare", 0, h, 16);
+	ck_assert_uint_eq(n, 5);
+	ck_assert_str_eq(h[0].entry->id, "idf.scarce");
+	ck_assert_str_eq(h[1].entry->id, "idf.heavy");
+	ck_assert(h[0].bm25 > 3 * h[1].bm25);
+	ck_assert(h[1].bm25 > h[2].bm25);    /* more of the common word still counts */
+	ck_assert(h[2].bm25 > 0);
+	for (i = 0; i < n; i++) {
+		ck_assert_str_eq(h[i].ranker, "bm25");
+		ck_assert_double_eq(h[i].score, h[i].bm25);
+	}
+	/* equal scores: priority, then load order; no score comes after */
+	n = rank_ids(kb, NULL, NULL, "filler", 0, h, 16);
+	ck_assert_str_eq(ids_of(h, n), "idf.filler2 idf.filler1 idf.filler3 idf.heavy idf.scarce");
+	ck_assert_double_eq(h[0].bm25, h[2].bm25);
+	ck_assert_double_eq(h[3].bm25, 0);
+	/* no text: priority, then load order, every score 0 */
+	n = rank_ids(kb, NULL, NULL, NULL, 0, h, 16);
+	ck_assert_str_eq(ids_of(h, n), "idf.heavy idf.filler2 idf.filler1 idf.filler3 idf.scarce");
+	ck_assert_double_eq(h[0].score, 0);
+	/* words the pack never uses change nothing */
+	n = rank_ids(kb, NULL, NULL, "zebra of the", 0, h, 16);
+	ck_assert_str_eq(ids_of(h, n), "idf.heavy idf.filler2 idf.filler1 idf.filler3 idf.scarce");
+	/* k and cap */
+	ck_assert_uint_eq(rank_ids(kb, NULL, NULL, "filler", 2, h, 16), 2);
+	ck_assert_uint_eq(rank_ids(kb, NULL, "data", "filler", 0, h, 2), 2);
+	aml_kb_free(kb);
+}
+END_TEST
+
+static void
+put_file(const char *dir, const char *rel, const char *text)
+{
+	char err[AML_ERRLEN] = "", *path = aml_path_join(dir, rel), *parent = strdup(path);
+
+	*strrchr(parent, '/') = '\0';
+	ck_assert_msg(aml_mkdirs(parent, err, sizeof err) == AML_OK, "%s", err);
+	ck_assert_msg(aml_write_file(path, text, strlen(text), err, sizeof err) == AML_OK, "%s", err);
+	free(parent);
+	free(path);
+}
+
+static void
+put_pack(const char *dir, const char *name, const char *kind, const char *id,
+	 const char *title)
+{
+	char text[1024], rel[512];
+
+	snprintf(text, sizeof text, "name: %s\nkind: %s\nversion: \"1.0.0\"\nabi: \"1.0\"\n"
+		 "description: a user's pack\n", name, kind);
+	put_file(dir, "manifest.yaml", text);
+	snprintf(text, sizeof text, "id: %s\nlevel: model\ntitle: %s\n"
+		 "guidance: frobnicates the zorblax\n", id, title);
+	snprintf(rel, sizeof rel, "entries/%s.yaml", id);
+	put_file(dir, rel, text);
+}
+
+START_TEST(test_kb_path)
+{
+	char *tmp = aml_test_tmpdir(), env[8192], opt[8192], err[AML_ERRLEN] = "";
+	char *a = aml_path_join(tmp, "a"), *b = aml_path_join(tmp, "b"), *c = aml_path_join(tmp, "c");
+	char *user = aml_path_join(a, "userpack"), *broken = aml_path_join(a, "broken"), *log, *line;
+	aml_config *cfg = NULL;
+	aml_registry *reg = NULL;
+	aml_kb *kb = NULL;
+	aml_kb_hit h[64];
+	size_t n;
+
+	put_pack(user, "userpack", "kb", "user.magic", "Zorblax frobnicator");
+	put_pack(broken, "broken", "operator", "broken.one", "Never loaded");
+	put_file(a, "notapack/README.txt", "not a pack\n");
+	put_pack(b, "userpack", "kb", "user.other", "Same pack name, later");
+	put_pack(c, "second", "kb", "second.one", "Second user pack");
+	snprintf(env, sizeof env, "%s:%s/missing:%s", a, tmp, a);
+	ck_assert_int_eq(setenv("AUTOMLGEN_KB_PATH", env, 1), 0);
+	ck_assert_int_eq(aml_config_new(&cfg, err, sizeof err), AML_OK);
+	snprintf(opt, sizeof opt, "kb.path=%s:%s", b, c);
+	ck_assert_msg(aml_config_set_arg(cfg, opt, err, sizeof err) == AML_OK, "%s", err);
+	ck_assert_msg(aml_registry_scan(NULL, &reg, err, sizeof err) == AML_OK, "%s", err);
+	log_start();
+	ck_assert_msg(aml_kb_load_all(cfg, reg, NULL, NULL, &kb, err, sizeof err) == AML_OK,
+		      "%s", err);
+	log = log_stop();
+	/* the user's packs come first, then the plugin path's */
+	ck_assert_str_eq(aml_kb_pack_name(kb, 0, NULL), "userpack");
+	ck_assert_str_eq(aml_kb_pack_name(kb, 1, NULL), "second");
+	ck_assert_ptr_nonnull(by_id(kb, "user.magic"));
+	ck_assert_ptr_nonnull(by_id(kb, "second.one"));
+	ck_assert_ptr_nonnull(by_id(kb, "tabular.xgboost"));
+	ck_assert_ptr_null(by_id(kb, "user.other"));
+	ck_assert_ptr_null(by_id(kb, "broken.one"));
+	/* one line for each problem; the folder named twice loads once */
+	ck_assert_msg(strstr(log, "broken/manifest.yaml:2: 'kind' must be kb") != NULL, "%s", log);
+	ck_assert_msg(strstr(log, "AUTOMLGEN_KB_PATH: knowledge pack folder") != NULL
+		      && strstr(log, "/missing does not exist") != NULL, "%s", log);
+	ck_assert_msg(count_of(log, "a pack named 'userpack' is already loaded") == 1, "%s", log);
+	line = line_with(log, "already loaded");
+	ck_assert_msg(strstr(line, "/b/manifest.yaml:1:") != NULL, "%s", line);
+	free(line);
+	/* and the user's entry is found */
+	n = rank_ids(kb, NULL, NULL, "zorblax frobnicator", 0, h, 64);
+	ck_assert_uint_ge(n, 3);
+	ck_assert_str_eq(h[0].entry->id, "user.magic");
+	ck_assert_str_eq(h[1].entry->id, "second.one");
+	ck_assert(h[2].bm25 == 0);
+	free(log);
+	aml_kb_free(kb);
+	/* without the environment, kb.path alone */
+	unsetenv("AUTOMLGEN_KB_PATH");
+	log_start();
+	ck_assert_int_eq(aml_kb_load_all(cfg, NULL, NULL, NULL, &kb, err, sizeof err), AML_OK);
+	log = log_stop();
+	ck_assert_uint_eq(aml_kb_pack_count(kb), 2);
+	ck_assert_ptr_nonnull(by_id(kb, "user.other"));
+	ck_assert_msg(log[0] == '\0', "%s", log);
+	free(log);
+	aml_kb_free(kb);
+	aml_registry_free(reg);
+	aml_config_free(cfg);
+	aml_test_rmtree(tmp);
+	free(tmp);
+	free(a);
+	free(b);
+	free(c);
+	free(user);
+	free(broken);
+}
+END_TEST
+
+/* A kb loaded from tests/data/kb packs, retrievers opened with ctx (whose
+ * kb it becomes); the log of the opening in *log when log is non-NULL. */
+static aml_kb *
+load_with_retrievers(aml_context *ctx, const char *const *packs, char **log)
+{
+	char err[AML_ERRLEN] = "", rel[256];
+	aml_kb *kb = NULL;
+	size_t i;
+
+	aml_context_init(ctx, NULL);
+	ck_assert_int_eq(aml_kb_new(&kb), AML_OK);
+	log_start();
+	for (i = 0; packs[i]; i++) {
+		snprintf(rel, sizeof rel, "%s%s", strchr(packs[i], '/') ? "" : "tests/data/kb/",
+			 packs[i]);
+		ck_assert_msg(aml_kb_add_pack(kb, srcdir_path(rel), err, sizeof err) == AML_OK,
+			      "%s", err);
+	}
+	ck_assert_int_eq(aml_kb_open_retrievers(kb, ctx), AML_OK);
+	ctx->kb = kb;
+	if (log)
+		*log = log_stop();
+	else
+		free(log_stop());
+	return kb;
+}
+
+START_TEST(test_retriever_ranks_its_pack)
+{
+	static const char *const packs[] = {"tpk-reverse", NULL};
+	aml_manifest m_op = {0}, m_kb = {0};
+	aml_plugin op = {0}, kbp = {0};
+	aml_context ctx;
+	aml_kb_query q = {"model", NULL, NULL, 0, 0};
+	const aml_kb_entry *e[16];
+	char err[AML_ERRLEN] = "", *log;
+	aml_kb_hit h[16];
+	aml_kb *kb = load_with_retrievers(&ctx, packs, &log);
+	const aml_host *host = aml_host_table();
+	size_t n;
+	int has_retriever = 0;
+
+	ck_assert_msg(log[0] == '\0', "%s", log);
+	free(log);
+	ck_assert_str_eq(aml_kb_pack_name(kb, 0, &has_retriever), "tpk-reverse");
+	ck_assert_int_eq(has_retriever, 1);
+	ck_assert_uint_eq(host->abi_minor, 2);
+	/* reverse id order, the hidden entry left out; BM25 would say a, b, d */
+	n = rank_ids(kb, NULL, "model", NULL, 0, h, 16);
+	ck_assert_str_eq(ids_of(h, n), "rev.d rev.b rev.a");
+	ck_assert_str_eq(h[0].ranker, "tpk-reverse");
+	ck_assert_double_eq_tol(h[0].score, 1.0 / 61, 1e-12);
+	ck_assert_double_eq_tol(h[2].score, 1.0 / 63, 1e-12);
+	/* the filters reach the retriever: every level, then text it ignores */
+	n = rank_ids(kb, NULL, NULL, NULL, 0, h, 16);
+	ck_assert_str_eq(ids_of(h, n), "rev.d rev.c rev.b rev.a");
+	n = rank_ids(kb, NULL, NULL, "alpha model", 2, h, 16);
+	ck_assert_str_eq(ids_of(h, n), "rev.d rev.c");
+	/* an id lookup asks no retriever: the hidden entry is there */
+	q.level = NULL;
+	q.id = "rev.e";
+	ck_assert_int_eq(aml_kb_search(kb, NULL, &q, e, 16, &n, err, sizeof err), AML_OK);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(e[0]->id, "rev.e");
+	/* through the host, as operators ask */
+	m_op.name = (char *)"someop";
+	m_op.kind = AML_KIND_OPERATOR;
+	op.manifest = &m_op;
+	op.ctx = &ctx;
+	q.id = NULL;
+	q.level = "model";
+	ck_assert_int_eq(host->kb_query(&op, &q, e, 16, &n, err, sizeof err), AML_OK);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_str_eq(e[0]->id, "rev.d");
+	/* only a kb plugin has a pack */
+	ck_assert_int_eq(host->kb_pack_entries(&op, &q, e, 16, &n, err, sizeof err),
+			 AML_EUNSUPPORTED);
+	ck_assert_msg(strstr(err, "only a knowledge pack's retriever") != NULL, "%s", err);
+	ck_assert_uint_eq(n, 0);
+	m_kb.name = (char *)"tpk-reverse";
+	m_kb.kind = AML_KIND_KB;
+	kbp.manifest = &m_kb;
+	kbp.ctx = &ctx;
+	ck_assert_int_eq(host->kb_pack_entries(&kbp, &q, e, 0, &n, err, sizeof err), AML_OK);
+	ck_assert_uint_eq(n, 4);                 /* counted, none written */
+	ck_assert_int_eq(host->kb_pack_entries(&kbp, &q, e, 2, &n, err, sizeof err), AML_OK);
+	ck_assert_uint_eq(n, 4);
+	ck_assert_str_eq(e[0]->id, "rev.a");     /* load order */
+	ck_assert_str_eq(e[1]->id, "rev.b");
+	m_kb.name = (char *)"no-such-pack";
+	ck_assert_int_eq(host->kb_pack_entries(&kbp, &q, e, 2, &n, err, sizeof err), AML_ENOTFOUND);
+	aml_kb_free(kb);
+}
+END_TEST
+
+START_TEST(test_retriever_fused)
+{
+	static const char *const packs[] = {"idf", "tpk-reverse", NULL};
+	aml_context ctx;
+	aml_kb_hit h[16];
+	aml_kb *kb = load_with_retrievers(&ctx, packs, NULL);
+	size_t n;
+
+	/* BM25 (heavy, scarce) and the retriever (d, b, a) interleaved by
+	 * rank; equal ranks by priority: heavy 99 > d 10, b 70 > scarce 10 */
+	n = rank_ids(kb, NULL, "model", NULL, 0, h, 16);
+	ck_assert_str_eq(ids_of(h, n), "idf.heavy rev.d rev.b idf.scarce rev.a");
+	ck_assert_str_eq(h[0].ranker, "bm25");
+	ck_assert_str_eq(h[1].ranker, "tpk-reverse");
+	ck_assert_double_eq_tol(h[0].score, 1.0 / 61, 1e-12);
+	ck_assert_double_eq_tol(h[3].score, 1.0 / 62, 1e-12);
+	/* text reorders the BM25 list only */
+	n = rank_ids(kb, NULL, "model", "rare", 0, h, 16);
+	ck_assert_str_eq(ids_of(h, n), "idf.scarce rev.d idf.heavy rev.b rev.a");
+	ck_assert(h[0].bm25 > 0);
+	ck_assert_uint_eq(rank_ids(kb, NULL, "model", "rare", 2, h, 16), 2);
+	aml_kb_free(kb);
+}
+END_TEST
+
+static const struct {
+	const char *pack;
+	const char *warning;
+	const char *ids;
+} bad_retrievers[] = {
+	{"tpk-garbage", "kb: pack 'tpk-garbage': retriever returned an entry (#1) that is not "
+	 "one of the 2 candidates of its pack; ranked by BM25", "gar.b gar.a"},
+	{"tpk-fail", "kb: pack 'tpk-fail': retriever failed: index is corrupt; ranked by BM25",
+	 "fail.b fail.a"},
+	{"tpk-twice", "kb: pack 'tpk-twice': retriever returned tw.a twice; ranked by BM25",
+	 "tw.b tw.a"},
+	{"tpk-nolib", "kb: pack 'tpk-nolib': retriever not used: plugin 'tpk-nolib'", "nolib.b nolib.a"},
+};
+
+START_TEST(test_retriever_misbehaves)
+{
+	const char *packs[] = {bad_retrievers[_i].pack, NULL};
+	int at_open = strcmp(bad_retrievers[_i].pack, "tpk-nolib") == 0;
+	aml_context ctx;
+	aml_kb_hit h[16];
+	char *open_log, *log;
+	aml_kb *kb = load_with_retrievers(&ctx, packs, &open_log);
+	size_t n, k;
+
+	log_start();
+	for (k = 0; k < 3; k++) { /* the run goes on, with BM25 */
+		n = rank_ids(kb, NULL, "model", NULL, 0, h, 16);
+		ck_assert_str_eq(ids_of(h, n), bad_retrievers[_i].ids);
+		ck_assert_str_eq(h[0].ranker, "bm25");
+	}
+	log = log_stop();
+	if (at_open) {
+		/* a library that is not there: said once, when opening */
+		ck_assert_msg(strstr(open_log, bad_retrievers[_i].warning) != NULL
+			      && strstr(open_log, "tpk_nowhere.so not found") != NULL
+			      && strstr(open_log, "its entries are ranked by BM25") != NULL,
+			      "%s", open_log);
+		ck_assert_msg(log[0] == '\0', "%s", log);
+	} else {
+		/* one warning line for three queries */
+		ck_assert_msg(open_log[0] == '\0', "%s", open_log);
+		ck_assert_msg(strstr(log, bad_retrievers[_i].warning) != NULL, "'%s' lacks '%s'",
+			      log, bad_retrievers[_i].warning);
+		ck_assert_msg(count_of(log, "\n") == 1, "%s", log);
+	}
+	free(open_log);
+	free(log);
+	aml_kb_free(kb);
+}
+END_TEST
+
+/* Queries from several threads at once, the retriever's included: each
+ * thread must see what one thread alone sees. */
+static const struct {
+	const char *level;
+	const char *text;
+} conc_queries[] = {
+	{NULL, "gradient boosting trees"}, {"model", NULL}, {NULL, "common rare"},
+	{"model", "neural network"}, {"data", "missing values imputation"}, {NULL, NULL},
+};
+
+typedef struct conc_arg {
+	const aml_kb *kb;
+	const aml_task *task;
+	char expect[AML_ARRAY_LEN(conc_queries)][2048];
+	int mismatches;
+} conc_arg;
+
+static void *
+conc_worker(void *p)
+{
+	conc_arg *a = p;
+	aml_kb_hit h[128];
+	char err[AML_ERRLEN], got[2048];
+	size_t i, r, n;
+
+	for (r = 0; r < 60; r++)
+		for (i = 0; i < AML_ARRAY_LEN(conc_queries); i++) {
+			aml_kb_query q = {conc_queries[i].level, conc_queries[i].text, NULL, 0, 1};
+
+			if (aml_kb_rank(a->kb, a->task, &q, h, 128, &n, err, sizeof err) != AML_OK
+			    || strcmp(ids_into(h, n, got, sizeof got), a->expect[i]) != 0)
+				__atomic_add_fetch(&a->mismatches, 1, __ATOMIC_RELAXED);
+		}
+	return NULL;
+}
+
+START_TEST(test_concurrent_queries)
+{
+	static const char *const packs[] = {"kb-packs/tabular", "idf", "tpk-reverse", NULL};
+	aml_task bin = task_of(AML_TASK_BINARY, AML_OUT_PROBA, 1000, 10);
+	static conc_arg arg;
+	pthread_t th[4];
+	aml_context ctx;
+	aml_kb_hit h[128];
+	aml_kb *kb = load_with_retrievers(&ctx, packs, NULL);
+	size_t i, n;
+
+	memset(&arg, 0, sizeof arg);
+	arg.kb = kb;
+	arg.task = &bin;
+	ctx.task = &bin;
+	for (i = 0; i < AML_ARRAY_LEN(conc_queries); i++) {
+		n = rank_ids(kb, &bin, conc_queries[i].level, conc_queries[i].text, 0, h, 128);
+		ck_assert_uint_gt(n, 0);
+		snprintf(arg.expect[i], sizeof arg.expect[i], "%s", ids_of(h, n));
+	}
+	ck_assert_msg(strstr(arg.expect[1], "rev.d") != NULL, "%s", arg.expect[1]);
+	for (i = 0; i < 4; i++)
+		ck_assert_int_eq(pthread_create(&th[i], NULL, conc_worker, &arg), 0);
+	for (i = 0; i < 4; i++)
+		pthread_join(th[i], NULL);
+	ck_assert_int_eq(arg.mismatches, 0);
+	aml_kb_free(kb);
+}
+END_TEST
+
+/* kb.enabled=false: the run leaves ctx.kb NULL, and the host answers no
+ * entries (operators then write "(no entries)" in their prompts). */
+START_TEST(test_host_kb_off)
+{
+	aml_manifest m = {0};
+	aml_plugin p = {0};
+	aml_context ctx;
+	aml_kb_query q = {NULL, "gradient boosting", NULL, 5, 1};
+	const aml_kb_entry *e[8] = {NULL};
+	aml_task bin = task_of(AML_TASK_BINARY, AML_OUT_PROBA, 1000, 10);
+	char err[AML_ERRLEN] = "";
+	const aml_host *host = aml_host_table();
+	aml_kb *kb = NULL;
+	size_t n = 99;
+
+	aml_context_init(&ctx, NULL);
+	ctx.task = &bin;
+	m.name = (char *)"draft";
+	m.kind = AML_KIND_OPERATOR;
+	p.manifest = &m;
+	p.ctx = &ctx;
+	ck_assert_int_eq(host->kb_query(&p, &q, e, 8, &n, err, sizeof err), AML_OK);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_ptr_null(e[0]);
+	m.kind = AML_KIND_KB;
+	n = 99;
+	ck_assert_int_eq(host->kb_pack_entries(&p, &q, e, 8, &n, err, sizeof err), AML_OK);
+	ck_assert_uint_eq(n, 0);
+	/* outside a run (no context) too */
+	p.ctx = NULL;
+	m.kind = AML_KIND_OPERATOR;
+	ck_assert_int_eq(host->kb_query(&p, &q, e, 8, &n, err, sizeof err), AML_OK);
+	ck_assert_uint_eq(n, 0);
+	/* and with the knowledge base on, the same query has entries */
+	ck_assert_int_eq(aml_kb_new(&kb), AML_OK);
+	ck_assert_int_eq(aml_kb_add_pack(kb, srcdir_path("kb-packs/tabular"), err, sizeof err),
+			 AML_OK);
+	ctx.kb = kb;
+	p.ctx = &ctx;
+	ck_assert_int_eq(host->kb_query(&p, &q, e, 8, &n, err, sizeof err), AML_OK);
+	ck_assert_uint_eq(n, 5);
 	aml_kb_free(kb);
 }
 END_TEST
@@ -397,6 +1039,15 @@ main(void)
 	tcase_add_test(tc, test_module_check);
 	tcase_add_test(tc, test_query_filters);
 	tcase_add_test(tc, test_query_ranking);
+	tcase_add_test(tc, test_bm25_tokens);
+	tcase_add_test(tc, test_bm25_formula);
+	tcase_add_test(tc, test_bm25_idf_and_ties);
+	tcase_add_test(tc, test_kb_path);
+	tcase_add_test(tc, test_retriever_ranks_its_pack);
+	tcase_add_test(tc, test_retriever_fused);
+	tcase_add_loop_test(tc, test_retriever_misbehaves, 0, (int)AML_ARRAY_LEN(bad_retrievers));
+	tcase_add_test(tc, test_concurrent_queries);
+	tcase_add_test(tc, test_host_kb_off);
 	tcase_add_test(tc, test_free_null);
 	suite_add_tcase(s, tc);
 	return aml_test_main(s);

@@ -46,6 +46,16 @@ kb_backend(const aml_kb_query *q, const aml_kb_entry **out, size_t cap,
 	return aml_kb_search(kb, cur_task, q, out, cap, n, err, errlen);
 }
 
+/* A knowledge base with no entries at all. */
+static int
+kb_empty(const aml_kb_query *q, const aml_kb_entry **out, size_t cap,
+	 size_t *n, char *err, size_t errlen)
+{
+	(void)q, (void)out, (void)cap, (void)err, (void)errlen;
+	*n = 0;
+	return AML_OK;
+}
+
 static void
 set_task(const aml_task *t)
 {
@@ -692,11 +702,17 @@ START_TEST(test_no_task_no_model)
 	ck_assert_int_eq(ask(req, &text, err), AML_EINVAL);
 	ck_assert_msg(strstr(err, "kbsynth: no task profile") != NULL, "%s", err);
 	write_task(dir, 1, &g);
-	/* an image task: the tabular pack has nothing for it */
-	g.t.modality = AML_MOD_IMAGE;
+	/* a knowledge base with nothing for the task */
+	mock_host_set_kb(kb_empty);
 	set_task(&g.t);
 	ck_assert_int_eq(ask(req, &text, err), AML_EUNSUPPORTED);
 	ck_assert_msg(strstr(err, "no applicable pipeline skeleton") != NULL, "%s", err);
+	mock_host_set_kb(kb_backend);
+	/* an image task: the skeleton and the models that take pixels apply */
+	g.t.modality = AML_MOD_IMAGE;
+	ck_assert_msg(ask(req, &text, err) == AML_OK, "%s", err);
+	ck_assert_ptr_nonnull(strstr(text, "tabular.pipeline"));
+	free(text);
 	/* a task of unknown type */
 	g.t.modality = AML_MOD_TABULAR;
 	g.t.type = AML_TASK_UNKNOWN;

@@ -7,6 +7,22 @@ TESTS += tests/check_kb tests/check_kbsynth tests/check_operators
 tests_check_kb_SOURCES = tests/check_kb.c
 tests_check_kb_CFLAGS = $(TEST_CFLAGS)
 tests_check_kb_LDADD = $(TEST_LIBS) $(JSONC_LIBS)
+# check_kb's packs with their own retrievers (tests/data/kb/tpk-*): one
+# source, one behaviour per build (never installed).
+check_LTLIBRARIES += tests/tpk_reverse.la tests/tpk_garbage.la tests/tpk_fail.la \
+	tests/tpk_twice.la
+tests_tpk_reverse_la_SOURCES = tests/plugins/kb_retriever.c
+tests_tpk_reverse_la_CPPFLAGS = $(AM_CPPFLAGS) -DTPK_NAME=\"tpk-reverse\" -DTPK_REVERSE
+tests_tpk_reverse_la_LDFLAGS = -module -avoid-version -shared -rpath /nowhere
+tests_tpk_garbage_la_SOURCES = tests/plugins/kb_retriever.c
+tests_tpk_garbage_la_CPPFLAGS = $(AM_CPPFLAGS) -DTPK_NAME=\"tpk-garbage\" -DTPK_GARBAGE
+tests_tpk_garbage_la_LDFLAGS = -module -avoid-version -shared -rpath /nowhere
+tests_tpk_fail_la_SOURCES = tests/plugins/kb_retriever.c
+tests_tpk_fail_la_CPPFLAGS = $(AM_CPPFLAGS) -DTPK_NAME=\"tpk-fail\" -DTPK_FAIL
+tests_tpk_fail_la_LDFLAGS = -module -avoid-version -shared -rpath /nowhere
+tests_tpk_twice_la_SOURCES = tests/plugins/kb_retriever.c
+tests_tpk_twice_la_CPPFLAGS = $(AM_CPPFLAGS) -DTPK_NAME=\"tpk-twice\" -DTPK_TWICE
+tests_tpk_twice_la_LDFLAGS = -module -avoid-version -shared -rpath /nowhere
 tests_check_kbsynth_SOURCES = tests/check_kbsynth.c
 tests_check_kbsynth_CFLAGS = $(TEST_CFLAGS)
 tests_check_kbsynth_LDADD = $(TEST_LIBS) $(JSONC_LIBS)
@@ -34,3 +50,11 @@ EXTRA_DIST += \
 	tests/data/kb/mixed/entries/j_missing_module.yaml \
 	tests/data/kb/mixed/entries/k_needs_json.yaml \
 	tests/data/kb/mixed/entries/l_bad_code_file.yaml
+
+# Whole offline runs on the text, time-series and image example tasks
+# (real Python: a few minutes).
+check_PROGRAMS += tests/check_modalities
+TESTS += tests/check_modalities
+tests_check_modalities_SOURCES = tests/check_modalities.c
+tests_check_modalities_CFLAGS = $(TEST_CFLAGS)
+tests_check_modalities_LDADD = $(TEST_LIBS) $(JSONC_LIBS)

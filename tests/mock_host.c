@@ -85,9 +85,18 @@ m_dir(aml_plugin *self)
 	return mock_dir;
 }
 
+/* ABI 1.2: the mock has no packs */
+static int
+m_kb_pack(aml_plugin *self, const aml_kb_query *q, const aml_kb_entry **out,
+	  size_t cap, size_t *n, char *err, size_t errlen)
+{
+	*n = 0;
+	return AML_OK;
+}
+
 static const aml_host host = {
 	AML_ABI_MAJOR, AML_ABI_MINOR, m_log, m_param, m_task, m_llm, m_kb,
-	malloc, free, strdup, m_dir,
+	malloc, free, strdup, m_dir, m_kb_pack,
 };
 
 const aml_host *

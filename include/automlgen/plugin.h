@@ -31,6 +31,9 @@
  *
  * Changelog
  *   1.0  first version.
+ *   1.1  aml_task.data_preview.
+ *   1.2  aml_host.kb_pack_entries: a kb plugin (a pack's own retriever)
+ *        reads the entries of its pack; aml_kb_ops.retrieve is called.
  */
 #ifndef AUTOMLGEN_PLUGIN_H
 #define AUTOMLGEN_PLUGIN_H
@@ -43,7 +46,7 @@ extern "C" {
 #endif
 
 #define AML_ABI_MAJOR 1
-#define AML_ABI_MINOR 1
+#define AML_ABI_MINOR 2
 
 /* The one symbol every plugin exports (the descriptor). */
 #define AML_PLUGIN_SYMBOL "aml_plugin_descriptor"
@@ -321,6 +324,19 @@ typedef struct aml_host {
 	/* The folder holding the plugin's manifest (prompt templates and
 	 * other data files live there).  Borrowed. */
 	const char *(*plugin_dir)(aml_plugin *self);
+
+	/* ABI 1.2 (check abi_minor >= 2 first).  For a kb plugin, the pack's
+	 * own retriever: the entries of its pack that pass q's filters
+	 * (q->level, q->id, and with q->applicable_only the run's task
+	 * profile; q->text and q->k are ignored), in load order.  Writes at
+	 * most cap borrowed pointers (valid for the run) into out and the
+	 * number of entries that pass into *n, which may exceed cap: call
+	 * with cap 0 to size a buffer.  AML_EUNSUPPORTED for a plugin of
+	 * another kind; no entries (AML_OK) when the knowledge base is off.
+	 * Safe to call from several threads, as retrieve() is called. */
+	int (*kb_pack_entries)(aml_plugin *self, const aml_kb_query *q,
+			       const aml_kb_entry **out, size_t cap, size_t *n,
+			       char *err, size_t errlen);
 } aml_host;
 
 typedef struct aml_operator_ops {
@@ -345,7 +361,14 @@ typedef struct aml_executor_ops {
 
 typedef struct aml_kb_ops {
 	/* A pack's own retriever: rank the pack's entries for q.  Same
-	 * contract as host->kb_query. */
+	 * contract as host->kb_query, over the entries
+	 * host->kb_pack_entries(self, q, ...) gives (cap is their number):
+	 * every pointer written must be one of them, at most once; entries
+	 * left out are not returned to the asker.  The core fuses this list
+	 * with the others (see core/kb.h).  A failure, or a pointer that is
+	 * not one of the pack's entries, makes the core warn once and rank
+	 * the pack with BM25.  May be called from several threads at once
+	 * (ABI 1.2: called at all; 1.0 and 1.1 never called it). */
 	int (*retrieve)(void *state, const aml_kb_query *q,
 			const aml_kb_entry **out, size_t cap, size_t *n,
 			char *err, size_t errlen);

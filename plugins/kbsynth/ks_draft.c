@@ -6,7 +6,7 @@
  * each kind of model, then the second best of each, ...) that no sibling
  * (earlier draft) used yet, else the families in turn by seq; every applicable
  * data entry; the strategy entries tagged "when:<tag>" for a tag of the
- * model (e.g. seed averaging for stochastic models); the skeleton with
+ * model (e.g. seed averaging for stochastic models) or "when:always"; the skeleton with
  * the provider's folds, and a hold-out split above holdout_rows rows.
  * Every parameter is its space's default.
  */
@@ -111,7 +111,9 @@ choose_model(const ks_req *r, const char **why)
 }
 
 /* Whether a strategy entry goes with the model: one of its "when:<tag>"
- * tags names a tag of the model. */
+ * tags names a tag of the model, or is "when:always" (a strategy the
+ * task's kind of data calls for whatever the model, like validation
+ * windows in time for a time series). */
 static int
 strategy_fits(const ks_entry *s, const ks_entry *model)
 {
@@ -122,7 +124,8 @@ strategy_fits(const ks_entry *s, const ks_entry *model)
 	for (i = 0; i < n; i++) {
 		const char *t = json_object_get_string(json_object_array_get_idx(tags, i));
 
-		if (t && strncmp(t, "when:", 5) == 0 && ks_entry_tagged(model, t + 5))
+		if (t && strncmp(t, "when:", 5) == 0
+		    && (strcmp(t + 5, "always") == 0 || ks_entry_tagged(model, t + 5)))
 			return 1;
 	}
 	return 0;

@@ -44,6 +44,13 @@ query(ks_state *st, const char *level, ks_list *out, char *err, size_t errlen)
 				      "valid JSON; ignored", found[i]->id, found[i]->source);
 			continue;
 		}
+		if (strcmp(found[i]->level, "model") == 0
+		    && (found[i]->code == NULL || found[i]->code[0] == '\0')) {
+			/* guidance only (a GPU recipe, say): for prompts, not for
+			 * composing scripts */
+			json_object_put(j);
+			continue;
+		}
 		out->v[out->n].e = found[i];
 		out->v[out->n].j = j;
 		out->n++;

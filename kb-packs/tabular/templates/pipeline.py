@@ -2,8 +2,9 @@
 # Written offline by kbsynth from knowledge-pack entries: {{entry_ids}}
 """{{title}}
 
-A complete tabular pipeline: read ./input, detect numeric and categorical
-columns, preprocess them, validate the model(s) with {{validation_words}}
+A complete pipeline for data in CSV files: read ./input, detect numeric,
+categorical and free-text columns (data entries may first add columns: image
+pixels, calendar and lag features), preprocess them, validate the model(s) with {{validation_words}}
 on the task metric, predict the test set (a refit on all training rows, or
 the average of the fold models) and write ./submission/submission.csv with
 exactly the sample submission's columns and row order.  Several models are
@@ -134,6 +135,49 @@ def score(y, p):
 # ------------------------------------------- preprocessing hooks (defaults)
 # Data entries below may replace these.
 FRAME_STEPS = []  # functions (train_X, test_X) -> (train_X, test_X)
+# What FRAME_STEPS and SPLITTER may read besides the frames, set by main():
+# input_dir, id_column, labels, train_ids and test_ids (row-aligned with the
+# frames), train_y (the label column(s), or None), classification, and
+# when a column holds dates: time_column, train_time and test_time (numpy
+# datetime64 arrays, row-aligned; main() keeps train_time aligned when rows
+# go).
+CONTEXT = {}
+SPLITTER = None   # a strategy entry may set it: (n, y_strat) -> [(train_idx,
+                  # valid_idx)], or None for the default splits
+
+
+def find_time_column(X):
+    """The name of the column of X that holds dates, or None: text in a
+    date format that parses for >= 90% of the rows."""
+    pattern = r"^\s*(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4})"
+    for c in X.columns:
+        if pd.api.types.is_datetime64_any_dtype(X[c]):
+            return c
+        if X[c].dtype != object:
+            continue
+        text = X[c].dropna().astype(str).iloc[:5000]
+        if text.empty or text.str.match(pattern).mean() < 0.9:
+            continue
+        if pd.to_datetime(text, errors="coerce").notna().mean() >= 0.9:
+            return c
+    return None
+
+
+def is_free_text(s):
+    """A text column of long, spaced values: prose, not a category."""
+    text = s.dropna().astype(str)
+    if text.empty:
+        return False
+    text = text.iloc[:5000]
+    return text.str.len().mean() > 40 and text.str.contains(" ").mean() >= 0.5
+
+
+def text_transformers(X, cols, member):
+    """Free-text columns: dropped unless a text entry replaces this."""
+    return []
+
+
+text_transformers.default = True
 
 
 def numeric_transformer(scale):
@@ -166,8 +210,11 @@ MODELS = []
 
 
 def register_model(name):
+    # MODEL_SPARSE_OK (optional, default False): the model takes a sparse
+    # matrix, so text features stay sparse instead of being reduced.
     MODELS.append({"name": name, "make": make_model, "scaling": MODEL_NEEDS_SCALING,
-                   "multi_output": MODEL_MULTI_OUTPUT})
+                   "multi_output": MODEL_MULTI_OUTPUT,
+                   "sparse_ok": bool(globals().pop("MODEL_SPARSE_OK", False))})
 
 
 {{model_code}}
@@ -199,8 +246,9 @@ def read_inputs():
 
 
 def coerce_types(Xtr, Xte):
-    """Split columns into numeric and categorical, the same way in both."""
-    num, cat = [], []
+    """Split columns into numeric, categorical and free text, the same way
+    in both frames."""
+    num, cat, text = [], [], []
     for c in list(Xtr.columns):
         s = Xtr[c]
         if pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
@@ -217,8 +265,8 @@ def coerce_types(Xtr, Xte):
             continue
         for X in (Xtr, Xte):
             X[c] = X[c].where(X[c].isna(), X[c].astype(str)).astype(object)
-        cat.append(c)
-    return num, cat
+        (text if is_free_text(Xtr[c]) else cat).append(c)
+    return num, cat, text
 
 
 def natural_sort(values):
@@ -231,12 +279,17 @@ def natural_sort(values):
 UNWEIGHTED = set()  # models that take no class weights (logged once)
 
 
-def build_pipeline(X, num, cat, member, seed, n_targets):
+def build_pipeline(X, cols, member, seed, n_targets):
+    num, cat, text = cols
     parts = []
     if num:
         parts.append(("numeric", numeric_transformer(member["scaling"]), num))
     parts += categorical_transformers(X, cat, member["scaling"])
-    prep = ColumnTransformer(parts, remainder="drop", sparse_threshold=0.0)
+    text_parts = text_transformers(X, text, member) if text else []
+    parts += text_parts
+    # sparse output only for text features and a model that takes it
+    sparse = 0.3 if text_parts and member.get("sparse_ok") else 0.0
+    prep = ColumnTransformer(parts, remainder="drop", sparse_threshold=sparse)
     model = member["make"](CLASSIFICATION, seed)
     if CLASSIFICATION and CLASS_WEIGHT != "none":
         if "class_weight" in model.get_params():
@@ -249,7 +302,7 @@ def build_pipeline(X, num, cat, member, seed, n_targets):
     return Pipeline([("prep", prep), ("model", model)])
 
 
-def fit_predict(X, y, X_preds, num, cat, n_out, log_target):
+def fit_predict(X, y, X_preds, cols, n_out, log_target):
     """Fit every model of MODELS once per seed on (X, y) and predict each
     frame of X_preds.  Returns, per model, the list of the frames'
     predictions averaged over the seeds: (n, classes) probabilities or
@@ -269,7 +322,7 @@ def fit_predict(X, y, X_preds, num, cat, n_out, log_target):
                 for o in outs:
                     o[:, present[0]] += 1.0
                 continue
-            pipe = build_pipeline(X, num, cat, member, s, n_out)
+            pipe = build_pipeline(X, cols, member, s, n_out)
             pipe.fit(X, y_fit)
             for o, Xp in zip(outs, X_preds):
                 if CLASSIFICATION:
@@ -292,6 +345,10 @@ def short(name):
 
 
 def make_splits(n, y_strat):
+    if SPLITTER is not None:
+        splits = SPLITTER(n, y_strat)
+        if splits:
+            return splits
     idx = np.arange(n)
     if VALIDATION == "holdout" or N_FOLDS < 2:
         strat = y_strat
@@ -337,12 +394,29 @@ def main():
     features = [c for c in train.columns
                 if c in test.columns and c != id_col and c not in labels]
     Xtr, Xte = train[features].copy(), test[features].copy()
+    CONTEXT.update(input_dir=INPUT_DIR, id_column=id_col, labels=labels,
+                   classification=CLASSIFICATION,
+                   train_ids=train[id_col].values if id_col in train.columns else None,
+                   test_ids=test[id_col].values if id_col in test.columns else None,
+                   train_y=train[labels].copy())
+    time_col = find_time_column(Xtr)
+    if time_col is not None:
+        CONTEXT.update(time_column=time_col,
+                       train_time=pd.to_datetime(Xtr[time_col], errors="coerce").values,
+                       test_time=pd.to_datetime(Xte[time_col], errors="coerce").values)
     for step in FRAME_STEPS:
         Xtr, Xte = step(Xtr, Xte)
-    num, cat = coerce_types(Xtr, Xte)
-    if not num and not cat:
+    cols = coerce_types(Xtr, Xte)
+    num, cat, text = cols
+    log("%d numeric, %d categorical and %d free-text features" % (
+        len(num), len(cat), len(text)))
+    if text and getattr(text_transformers, "default", False):
+        log("no text entry: free-text columns %s are not used" % text)
+        if not num and not cat:
+            sys.exit("the only features are free text %s and no text entry "
+                     "turns them into numbers" % text)
+    if not num and not cat and not text:
         sys.exit("no feature columns shared by train and test")
-    log("%d numeric and %d categorical features" % (len(num), len(cat)))
 
     if CLASSIFICATION:
         raw = train[labels[0]].astype(str).str.strip().values
@@ -354,6 +428,8 @@ def main():
         y = train[labels].apply(pd.to_numeric, errors="coerce").values.astype(float)
         keep = ~np.isnan(y).any(axis=1)
         Xtr, y = Xtr[keep].reset_index(drop=True), y[keep]
+        if CONTEXT.get("train_time") is not None:
+            CONTEXT["train_time"] = np.asarray(CONTEXT["train_time"])[keep]
         n_out, y_strat = y.shape[1], None
         log_target = METRIC == "rmsle" or bool(use_log_target(y))
         if log_target:
@@ -368,7 +444,7 @@ def main():
     oof = np.full((len(Xtr), n_out), np.nan)
     for f, (tr, va) in enumerate(splits):
         frames = [Xtr.iloc[va]] + ([Xte] if from_folds else [])
-        per_model = fit_predict(Xtr.iloc[tr], y[tr], frames, num, cat, n_out, log_target)
+        per_model = fit_predict(Xtr.iloc[tr], y[tr], frames, cols, n_out, log_target)
         pred = blend(per_model, 0)
         oof[va] = pred
         if from_folds:
@@ -403,7 +479,7 @@ def main():
         log("test predictions: the average of the %d fold models" % len(fold_tests))
         test_pred = np.mean(fold_tests, axis=0)
     else:
-        test_pred = blend(fit_predict(Xtr, y, [Xte], num, cat, n_out, log_target), 0)
+        test_pred = blend(fit_predict(Xtr, y, [Xte], cols, n_out, log_target), 0)
     np.save(os.path.join(WORK_DIR, "oof_pred.npy"), oof)
     np.save(os.path.join(WORK_DIR, "test_pred.npy"), test_pred)
 
