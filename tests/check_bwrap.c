@@ -598,6 +598,38 @@ START_TEST(test_daemon_dies)
 }
 END_TEST
 
+/* The run's GPU share in the environment (a request cannot widen it);
+ * without GPUs an empty CUDA_VISIBLE_DEVICES and AML_GPUS=0. */
+START_TEST(test_gpu_env)
+{
+	static const char *const two[] = {"gpus", "0,1", NULL};
+	static const char *const none[] = {"gpus", "none", NULL};
+	static const char *const env[] = {"CUDA_VISIBLE_DEVICES=0,1", NULL};
+	static const char text[] =
+		"import os\n"
+		"print('[%s] [%s]' % (os.environ.get('CUDA_VISIBLE_DEVICES', '<unset>'), os.environ.get('AML_GPUS', '<unset>')))\n";
+	char script[128], err[AML_ERRLEN], *out;
+	char *dir = workdir_with(text, script, sizeof script);
+	aml_exec_result res;
+	void *state = start(two);
+
+	ck_assert_int_eq(run_in(state, dir, script, NULL, 30, 1 << 20, env, &res, err), AML_OK);
+	ck_assert_msg(res.outcome == AML_EXEC_OK, "%s", res.detail);
+	out = slurp(dir, "stdout.txt", NULL);
+	ck_assert_str_eq(out, "[0] [1]\n");
+	free(out);
+	free(res.detail);
+	stop(state);
+	state = start(none);
+	ck_assert_int_eq(run_in(state, dir, script, NULL, 30, 1 << 20, env, &res, err), AML_OK);
+	ck_assert_msg(res.outcome == AML_EXEC_OK, "%s", res.detail);
+	out = slurp(dir, "stdout.txt", NULL);
+	ck_assert_str_eq(out, "[] [0]\n");
+	free(out);
+	cleanup(state, dir, &res);
+}
+END_TEST
+
 START_TEST(test_init_refusals)
 {
 	static const char *const badbw[] = {"bwrap", "/nonexistent/bwrap", NULL};
@@ -660,6 +692,7 @@ main(void)
 	tcase_add_test(tc, test_no_network);
 	tcase_add_test(tc, test_daemon_dies);
 	tcase_add_test(tc, test_bad_script_name);
+	tcase_add_test(tc, test_gpu_env);
 	suite_add_tcase(s, tc);
 	return aml_test_main(s);
 }

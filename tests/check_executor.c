@@ -6,11 +6,18 @@
  * The tests check outcomes, files and process state, never how fast
  * anything was: a timeout test asserts that the run ended and its process
  * group is gone, not when.
+ *
+ * The hostile tests write their scripts themselves, named with a marker
+ * unique to this test process, so /proc can be scanned for anything of
+ * theirs left running.  Run as root, the scripts run as TEST_UID (not
+ * nobody, whose process count the bwrap tests running alongside limit).
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +30,7 @@
 #include "util.h"
 
 #define FLOOD_BYTES 52428820ULL /* what flood.py writes: 10 + 50 MiB + 10 */
+#define TEST_UID "65532"        /* sandbox_uid of these tests */
 
 static const char *
 python(void)
@@ -69,7 +77,7 @@ start(const char *const *extra)
 	int rc;
 
 	for (i = 0; extra != NULL && extra[i] != NULL; i += 2) {
-		ck_assert(n + 6 < AML_ARRAY_LEN(kv));
+		ck_assert(n + 8 < AML_ARRAY_LEN(kv));
 		kv[n++] = extra[i];
 		kv[n++] = extra[i + 1];
 	}
@@ -77,6 +85,8 @@ start(const char *const *extra)
 	kv[n++] = python();
 	kv[n++] = "kill_grace_s";
 	kv[n++] = "0.3";
+	kv[n++] = "sandbox_uid";
+	kv[n++] = TEST_UID;
 	kv[n] = NULL;
 	mock_host_set_params(kv);
 	rc = plugin()->init(mock_host(), NULL, &state, err, sizeof err);
@@ -177,6 +187,90 @@ assert_group_gone(const char *dir)
 	for (i = 0; i < 250 && !proc_gone(child_pid); i++)
 		usleep(20000);
 	ck_assert_msg(proc_gone(child_pid), "child %d of the script still runs", child_pid);
+}
+
+/* A marker unique to this test process, part of every written script's
+ * name (so of its processes' command lines). */
+static const char *
+marker(void)
+{
+	static char m[64];
+
+	snprintf(m, sizeof m, "amllx%d", (int)getpid());
+	return m;
+}
+
+/* A fresh workdir (with working/ and submission/, as the core makes
+ * them) holding <marker>.py with the given text; its name into script.
+ * Transferred. */
+static char *
+workdir_text(const char *text, char *script, size_t scriptlen)
+{
+	char err[AML_ERRLEN] = "";
+	char *dir = aml_test_tmpdir(), *p;
+
+	snprintf(script, scriptlen, "%s.py", marker());
+	p = aml_path_join(dir, script);
+	ck_assert_msg(aml_write_file(p, text, strlen(text), err, sizeof err) == AML_OK, "%s", err);
+	free(p);
+	p = aml_path_join(dir, "working");
+	ck_assert_int_eq(mkdir(p, 0755), 0);
+	free(p);
+	p = aml_path_join(dir, "submission");
+	ck_assert_int_eq(mkdir(p, 0755), 0);
+	free(p);
+	return dir;
+}
+
+/* Live (non-zombie) processes whose command line contains marker(). */
+static int
+count_marked(void)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	int n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)) != NULL) {
+		char path[300], buf[4096];
+		size_t len, i;
+		FILE *f;
+
+		if (e->d_name[0] < '0' || e->d_name[0] > '9' || atoi(e->d_name) == getpid())
+			continue;
+		snprintf(path, sizeof path, "/proc/%s/cmdline", e->d_name);
+		if ((f = fopen(path, "r")) == NULL)
+			continue;
+		len = fread(buf, 1, sizeof buf - 1, f);
+		fclose(f);
+		for (i = 0; i < len; i++)
+			if (buf[i] == '\0')
+				buf[i] = ' ';
+		buf[len] = '\0';
+		if (strstr(buf, marker()) != NULL && !proc_gone(atoi(e->d_name)))
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/* Nothing of ours runs any more: checked at once, since the executor
+ * returns only when everything under the run's supervisor is reaped. */
+static void
+assert_no_strays(void)
+{
+	int n = count_marked();
+
+	ck_assert_msg(n == 0, "%d processes of the script outlived the run", n);
+}
+
+static void
+cleanup(void *state, char *dir, aml_exec_result *res)
+{
+	free(res->detail);
+	aml_test_rmtree(dir);
+	free(dir);
+	stop(state);
 }
 
 START_TEST(test_ok)
@@ -335,11 +429,36 @@ START_TEST(test_killed_by_signal)
 	ck_assert_int_eq(run_script(state, dir, "selfkill.py", 30, 1 << 20, NULL, &res, err), AML_OK);
 	ck_assert_int_eq(res.outcome, AML_EXEC_KILLED);
 	ck_assert_int_eq(res.term_signal, SIGKILL);
-	ck_assert_str_eq(res.detail, "killed by signal 9 (SIGKILL)");
+	ck_assert_str_eq(res.detail, "killed by signal 9 (SIGKILL; maybe out of memory)");
 	free(res.detail);
 	aml_test_rmtree(dir);
 	free(dir);
 	stop(state);
+}
+END_TEST
+
+/* A crash by SIGSEGV with a memory limit says the limit may be why. */
+START_TEST(test_segv_note)
+{
+	static const char text[] = "import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)\n";
+	static const char *const kv[] = {"memory_mb", "1024", NULL};
+	static const char *const nolimit[] = {"memory_mb", "0", NULL};
+	char script[128], err[AML_ERRLEN];
+	char *dir = workdir_text(text, script, sizeof script);
+	aml_exec_result res;
+	void *state = start(kv);
+
+	ck_assert_int_eq(run_script(state, dir, script, 30, 1 << 20, NULL, &res, err), AML_OK);
+	ck_assert_int_eq(res.outcome, AML_EXEC_KILLED);
+	ck_assert_int_eq(res.term_signal, SIGSEGV);
+	ck_assert_str_eq(res.detail,
+			 "killed by signal 11 (SIGSEGV; maybe the memory limit: memory_mb 1024)");
+	free(res.detail);
+	stop(state);
+	state = start(nolimit);
+	ck_assert_int_eq(run_script(state, dir, script, 30, 1 << 20, NULL, &res, err), AML_OK);
+	ck_assert_str_eq(res.detail, "killed by signal 11 (SIGSEGV)");
+	cleanup(state, dir, &res);
 }
 END_TEST
 
@@ -453,7 +572,32 @@ static const struct {
 	{"kill_grace_s", "nan", "executor local: kill_grace_s must be a number >= 0, got 'nan'"},
 	{"threads", "0", "executor local: threads must be an integer from 1 to 4096, got '0'"},
 	{"threads", "2x", "executor local: threads must be an integer from 1 to 4096, got '2x'"},
+	{"memory_mb", "-1", "executor local: memory_mb must be an integer from 0 to 1073741824, got '-1'"},
+	{"max_procs", "0", "executor local: max_procs must be an integer from 1 to 4194304, got '0'"},
+	{"sandbox_uid", "65535", "executor local: sandbox_uid must be an integer from 0 to 65534, got '65535'"},
+	{"pin_cpus", "yes", "executor local: pin_cpus must be auto or off, got 'yes'"},
+	{"gpus", "0,0", "executor local: gpus must be auto, none or a comma-separated list of "
+	 "distinct devices (\"0,1\"), got '0,0'"},
+	{"gpus", "0,,1", "executor local: gpus must be auto, none or a comma-separated list of "
+	 "distinct devices (\"0,1\"), got '0,,1'"},
+	{"gpus", "0;rm", "executor local: gpus must be auto, none or a comma-separated list of "
+	 "distinct devices (\"0,1\"), got '0;rm'"},
+	{"gpus_per_candidate", "0", "executor local: gpus_per_candidate must be an integer from 1 to 256, got '0'"},
 };
+
+/* More GPUs per candidate than listed. */
+START_TEST(test_gpus_too_few)
+{
+	static const char *const kv[] = {"gpus", "0", "gpus_per_candidate", "2", NULL};
+	char err[AML_ERRLEN] = "";
+	void *state = NULL;
+
+	mock_host_set_params(kv);
+	ck_assert_int_eq(plugin()->init(mock_host(), NULL, &state, err, sizeof err), AML_EINVAL);
+	ck_assert_ptr_null(state);
+	ck_assert_str_eq(err, "executor local: gpus_per_candidate is 2, but gpus lists only 1");
+}
+END_TEST
 
 START_TEST(test_bad_params)
 {
@@ -502,10 +646,13 @@ START_TEST(test_env)
 }
 END_TEST
 
+/* One of several runs at once, in a thread of its own. */
 struct par_run {
 	void *state;
-	const char *id;
 	char *dir;
+	char script[128];
+	const char *env[2];
+	char envbuf[256];
 	int rc;
 	aml_exec_result res;
 	char err[AML_ERRLEN];
@@ -515,43 +662,654 @@ static void *
 par_thread(void *arg)
 {
 	struct par_run *p = arg;
-	char kv[32];
-	const char *env[2] = {kv, NULL};
 
-	snprintf(kv, sizeof kv, "AML_TEST_ID=%s", p->id);
-	p->rc = run_script(p->state, p->dir, "sleep_id.py", 30, 1 << 20, env, &p->res, p->err);
+	p->rc = run_script(p->state, p->dir, p->script, 30, 1 << 20, p->env, &p->res, p->err);
 	return NULL;
+}
+
+/* Run n at once and wait for all; each must have run to its end. */
+static void
+run_parallel(struct par_run *runs, int n)
+{
+	pthread_t th[8];
+	int i;
+
+	ck_assert_int_le(n, 8);
+	for (i = 0; i < n; i++)
+		ck_assert_int_eq(pthread_create(&th[i], NULL, par_thread, &runs[i]), 0);
+	for (i = 0; i < n; i++)
+		ck_assert_int_eq(pthread_join(th[i], NULL), 0);
+	for (i = 0; i < n; i++) {
+		ck_assert_msg(runs[i].rc == AML_OK, "%s", runs[i].err);
+		ck_assert_msg(runs[i].res.outcome == AML_EXEC_OK, "%s", runs[i].res.detail);
+	}
+}
+
+static void
+par_free(struct par_run *runs, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		free(runs[i].res.detail);
+		aml_test_rmtree(runs[i].dir);
+		free(runs[i].dir);
+	}
 }
 
 START_TEST(test_parallel)
 {
 	void *state = start(NULL);
 	struct par_run runs[2];
-	pthread_t th[2];
 	char want[32], *out;
 	int i;
 
 	memset(runs, 0, sizeof runs);
 	for (i = 0; i < 2; i++) {
 		runs[i].state = state;
-		runs[i].id = i == 0 ? "a" : "b";
 		runs[i].dir = workdir_with("sleep_id.py");
-		ck_assert_int_eq(pthread_create(&th[i], NULL, par_thread, &runs[i]), 0);
+		snprintf(runs[i].script, sizeof runs[i].script, "sleep_id.py");
+		snprintf(runs[i].envbuf, sizeof runs[i].envbuf, "AML_TEST_ID=%c", 'a' + i);
+		runs[i].env[0] = runs[i].envbuf;
 	}
-	for (i = 0; i < 2; i++)
-		ck_assert_int_eq(pthread_join(th[i], NULL), 0);
+	run_parallel(runs, 2);
 	for (i = 0; i < 2; i++) {
-		ck_assert_msg(runs[i].rc == AML_OK, "%s", runs[i].err);
-		ck_assert_msg(runs[i].res.outcome == AML_EXEC_OK, "%s", runs[i].res.detail);
 		out = slurp(runs[i].dir, "stdout.txt", NULL);
-		snprintf(want, sizeof want, "id=%s\n", runs[i].id);
+		snprintf(want, sizeof want, "id=%c\n", 'a' + i);
 		ck_assert_str_eq(out, want);
 		free(out);
-		free(runs[i].res.detail);
-		aml_test_rmtree(runs[i].dir);
-		free(runs[i].dir);
+	}
+	par_free(runs, 2);
+	stop(state);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* Hostile scripts.                                                    */
+
+/* As root, scripts run as sandbox_uid, which can write its workdir and
+ * has HOME there; otherwise as the agent's own uid. */
+START_TEST(test_sandbox_uid)
+{
+	static const char text[] =
+		"import os\n"
+		"open('submission/submission.csv', 'w').write('id\\n')\n"
+		"open('working/x', 'w').write('x')\n"
+		"print('uid', os.getuid(), os.geteuid(), os.getgid(), os.getgroups())\n"
+		"print('home', os.environ['HOME'])\n";
+	void *state = start(NULL);
+	char script[128], err[AML_ERRLEN], want[4200], *out, *abs;
+	char *dir = workdir_text(text, script, sizeof script);
+	aml_exec_result res;
+
+	ck_assert_int_eq(run_script(state, dir, script, 30, 1 << 20, NULL, &res, err), AML_OK);
+	out = slurp(dir, "stdout.txt", NULL);
+	ck_assert_msg(res.outcome == AML_EXEC_OK, "%s: %s", res.detail, out);
+	if (geteuid() == 0) {
+		ck_assert_str_eq(strtok(out, "\n"), "uid " TEST_UID " " TEST_UID " " TEST_UID " []");
+		abs = aml_path_abs(dir);
+		snprintf(want, sizeof want, "home %s/working", abs);
+		ck_assert_str_eq(strtok(NULL, "\n"), want);
+		free(abs);
+	} else {
+		snprintf(want, sizeof want, "uid %d %d", (int)getuid(), (int)geteuid());
+		ck_assert(strncmp(out, want, strlen(want)) == 0);
+	}
+	free(out);
+	cleanup(state, dir, &res);
+}
+END_TEST
+
+/* As root, an interpreter the sandbox uid cannot start (here behind a
+ * 0700 folder, as a virtualenv under /root), or whose numpy it cannot
+ * import, runs scripts as root, and init says so. */
+START_TEST(test_sandbox_uid_no_python)
+{
+	static const char text[] = "import os\nprint('uid', os.getuid())\n";
+	static const char *kv[] = {"python", NULL, NULL};
+	char script[128], err[AML_ERRLEN], wrapper[4200], *out;
+	char *dir = workdir_text(text, script, sizeof script), *hidden = aml_test_tmpdir();
+	char *py = aml_path_join(hidden, "python3");
+	aml_exec_result res;
+	void *state;
+
+	ck_assert_int_eq(chmod(hidden, 0700), 0);
+	ck_assert_int_eq(symlink(python(), py), 0);
+	kv[1] = py;
+	state = start(kv);
+	if (geteuid() == 0)
+		ck_assert_msg(strstr(mock_host_last_log(), "uid " TEST_UID " cannot use ") != NULL &&
+			      strstr(mock_host_last_log(), "(cannot execute it)") != NULL, "%s",
+			      mock_host_last_log());
+	ck_assert_int_eq(run_script(state, dir, script, 30, 1 << 20, NULL, &res, err), AML_OK);
+	out = slurp(dir, "stdout.txt", NULL);
+	ck_assert_msg(res.outcome == AML_EXEC_OK, "%s: %s", res.detail, out);
+	if (geteuid() == 0)
+		ck_assert_str_eq(out, "uid 0\n");
+	free(out);
+	free(res.detail);
+	stop(state);
+
+	/* an interpreter whose numpy only root can import (pip --user) */
+	snprintf(wrapper, sizeof wrapper,
+		 "#!/bin/sh\n"
+		 "if [ \"$(id -u)\" != 0 ] && [ \"$1\" = -c ]; then exit 3; fi\n"
+		 "exec '%s' \"$@\"\n", python());
+	free(py);
+	ck_assert_int_eq(chmod(hidden, 0755), 0);
+	py = aml_path_join(hidden, "python-wrapper");
+	ck_assert(aml_write_file(py, wrapper, strlen(wrapper), err, sizeof err) == AML_OK);
+	ck_assert_int_eq(chmod(py, 0755), 0);
+	kv[1] = py;
+	state = start(kv);
+	if (geteuid() == 0)
+		ck_assert_msg(strstr(mock_host_last_log(), "(cannot import numpy, which root can)") !=
+			      NULL, "%s", mock_host_last_log());
+	ck_assert_int_eq(run_script(state, dir, script, 30, 1 << 20, NULL, &res, err), AML_OK);
+	out = slurp(dir, "stdout.txt", NULL);
+	ck_assert_msg(res.outcome == AML_EXEC_OK, "%s: %s", res.detail, out);
+	if (geteuid() == 0)
+		ck_assert_str_eq(out, "uid 0\n");
+	free(out);
+	aml_test_rmtree(hidden);
+	free(hidden);
+	free(py);
+	cleanup(state, dir, &res);
+}
+END_TEST
+
+/* As root, a workdir the sandbox uid cannot reach by its path (below a
+ * 0700 folder, as mkdtemp makes them) runs its script as root, and says
+ * so once. */
+START_TEST(test_sandbox_uid_unreachable)
+{
+	static const char text[] = "import os\nprint('uid', os.getuid())\n";
+	void *state = start(NULL);
+	char script[128], err[AML_ERRLEN], *out, *inner, *tmp;
+	char *dir = workdir_text(text, script, sizeof script);
+	aml_exec_result res;
+
+	ck_assert_int_eq(chmod(dir, 0700), 0);
+	inner = aml_path_join(dir, "run");
+	ck_assert_int_eq(mkdir(inner, 0755), 0);
+	tmp = aml_path_join(dir, script);
+	out = aml_path_join(inner, script);
+	ck_assert_int_eq(rename(tmp, out), 0);
+	free(tmp);
+	free(out);
+	ck_assert_int_eq(run_script(state, inner, script, 30, 1 << 20, NULL, &res, err), AML_OK);
+	out = slurp(inner, "stdout.txt", NULL);
+	ck_assert_msg(res.outcome == AML_EXEC_OK, "%s: %s", res.detail, out);
+	if (geteuid() == 0) {
+		ck_assert_str_eq(out, "uid 0\n");
+		ck_assert_ptr_nonnull(strstr(mock_host_last_log(), "uid " TEST_UID " cannot reach"));
+	}
+	free(out);
+	free(inner);
+	cleanup(state, dir, &res);
+}
+END_TEST
+
+/* A fork bomb stops at max_procs more processes than its uid had. */
+START_TEST(test_fork_bomb)
+{
+	static const char *const kv[] = {"max_procs", "40", NULL};
+	static const char text[] =
+		"import os, resource, time\n"
+		"n = 0\n"
+		"err = 'none'\n"
+		"while n < 3000:\n"
+		"    try:\n"
+		"        pid = os.fork()\n"
+		"    except OSError as e:\n"
+		"        err = type(e).__name__\n"
+		"        break\n"
+		"    if pid == 0:\n"
+		"        time.sleep(30)\n"
+		"        os._exit(0)\n"
+		"    n += 1\n"
+		"print('forked', n, err, resource.getrlimit(resource.RLIMIT_NPROC)[0], flush=True)\n"
+		"time.sleep(30)\n";
+	void *state = start(kv);
+	char script[128], err[AML_ERRLEN], *out;
+	char *dir = workdir_text(text, script, sizeof script);
+	aml_exec_result res;
+	int n = -1, limit = -1;
+
+	ck_assert_int_eq(run_script(state, dir, script, 3, 1 << 20, NULL, &res, err), AML_OK);
+	ck_assert_int_eq(res.outcome, AML_EXEC_TIMEOUT);
+	out = slurp(dir, "stdout.txt", NULL);
+	ck_assert_msg(sscanf(out, "forked %d BlockingIOError %d", &n, &limit) == 2, "not bounded: %s",
+		      out);
+	ck_assert_int_lt(n, limit);
+	/* TEST_UID runs nothing else: exactly max_procs; else the user's
+	 * own processes come on top */
+	if (geteuid() == 0)
+		ck_assert_int_eq(limit, 40);
+	free(out);
+	assert_no_strays();
+	cleanup(state, dir, &res);
+}
+END_TEST
+
+START_TEST(test_memory_hog)
+{
+	static const char *const kv[] = {"memory_mb", "512", NULL};
+	static const char text[] =
+		"blocks = []\n"
+		"while True:\n"
+		"    blocks.append(bytearray(64 << 20))\n";
+	void *state = start(kv);
+	char script[128], err[AML_ERRLEN];
+	char *dir = workdir_text(text, script, sizeof script);
+	aml_exec_result res;
+
+	ck_assert_int_eq(run_script(state, dir, script, 20, 1 << 20, NULL, &res, err), AML_OK);
+	ck_assert_int_eq(res.outcome, AML_EXEC_CRASHED);
+	ck_assert_int_eq(res.exit_code, 1);
+	ck_assert_str_eq(res.detail, "exit status 1: MemoryError (memory limit: memory_mb 512)");
+	cleanup(state, dir, &res);
+}
+END_TEST
+
+/* A busy loop with a child in a session of its own: both gone at the
+ * time limit. */
+START_TEST(test_endless_loop)
+{
+	static const char text[] =
+		"import subprocess, sys\n"
+		"subprocess.Popen([sys.executable, '-c', 'import time\\nwhile True: time.sleep(0.05)', sys.argv[0]], start_new_session=True)\n"
+		"print('started', flush=True)\n"
+		"while True:\n    pass\n";
+	void *state = start(NULL);
+	char script[128], err[AML_ERRLEN], *out;
+	char *dir = workdir_text(text, script, sizeof script);
+	aml_exec_result res;
+
+	ck_assert_int_eq(run_script(state, dir, script, 2, 1 << 20, NULL, &res, err), AML_OK);
+	ck_assert_int_eq(res.outcome, AML_EXEC_TIMEOUT);
+	ck_assert_int_eq(res.term_signal, SIGTERM);
+	ck_assert_str_eq(res.detail, "timed out after 2 s");
+	ck_assert(res.cpu_s > 0.5);
+	out = slurp(dir, "stdout.txt", NULL);
+	ck_assert_str_eq(out, "started\n");
+	free(out);
+	assert_no_strays();
+	cleanup(state, dir, &res);
+}
+END_TEST
+
+/* Output without end: the files stay at the cap, the run at its limit. */
+START_TEST(test_endless_flood)
+{
+	static const char text[] =
+		"import sys\n"
+		"out = sys.stdout.buffer\n"
+		"out.write(b'HEAD\\n')\n"
+		"while True:\n"
+		"    out.write(b'x' * (1 << 20))\n"
+		"    sys.stderr.write('y' * 4096)\n";
+	const size_t cap = 64 * 1024;
+	void *state = start(NULL);
+	char script[128], err[AML_ERRLEN], *out;
+	char *dir = workdir_text(text, script, sizeof script);
+	aml_exec_result res;
+	size_t len;
+
+	ck_assert_int_eq(run_script(state, dir, script, 2, cap, NULL, &res, err), AML_OK);
+	ck_assert_int_eq(res.outcome, AML_EXEC_TIMEOUT);
+	ck_assert_int_eq(res.truncated, 1);
+	ck_assert(res.output_bytes > 8 * cap);
+	out = slurp(dir, "stdout.txt", &len);
+	ck_assert(len <= cap + 64);
+	ck_assert(strncmp(out, "HEAD\n", 5) == 0);
+	free(out);
+	out = slurp(dir, "stderr.txt", &len);
+	ck_assert(len <= cap + 64);
+	free(out);
+	assert_no_strays();
+	cleanup(state, dir, &res);
+}
+END_TEST
+
+/* A disk filler stops at max_file_mb. */
+START_TEST(test_disk_filler)
+{
+	static const char *const kv[] = {"max_file_mb", "8", NULL};
+	static const char text[] =
+		"with open('working/big.bin', 'wb') as f:\n"
+		"    for _ in range(64):\n"
+		"        f.write(b'z' * (1 << 20))\n"
+		"        f.flush()\n";
+	void *state = start(kv);
+	char script[128], err[AML_ERRLEN], *path;
+	char *dir = workdir_text(text, script, sizeof script);
+	aml_exec_result res;
+	struct stat st;
+
+	ck_assert_int_eq(run_script(state, dir, script, 30, 1 << 20, NULL, &res, err), AML_OK);
+	ck_assert_int_eq(res.outcome, AML_EXEC_CRASHED);
+	ck_assert_str_eq(res.detail, "exit status 1: OSError: [Errno 27] File too large "
+			 "(file size limit: max_file_mb 8)");
+	path = aml_path_join(dir, "working/big.bin");
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_le(st.st_size, 8 << 20);
+	free(path);
+	cleanup(state, dir, &res);
+}
+END_TEST
+
+/* A daemon (double fork + setsid) with a child in a session of its own,
+ * which has one too: all dead when run() returns, though the script
+ * itself ended well. */
+START_TEST(test_daemon_dies)
+{
+	static const char text[] =
+		"import os, time\n"
+		"def chain(level):\n"
+		"    os.setsid()\n"
+		"    if level < 3 and os.fork() == 0:\n"
+		"        chain(level + 1)\n"
+		"    open('working/d.tmp%d' % level, 'w').write(str(os.getpid()))\n"
+		"    os.rename('working/d.tmp%d' % level, 'working/daemon%d.pid' % level)\n"
+		"    time.sleep(60)\n"
+		"    os._exit(0)\n"
+		"if os.fork() == 0:\n"
+		"    if os.fork() == 0:\n"
+		"        chain(1)\n"
+		"    os._exit(0)\n"
+		"os.wait()\n"
+		"while not all(os.path.exists('working/daemon%d.pid' % i) for i in (1, 2, 3)):\n"
+		"    time.sleep(0.01)\n"
+		"print('parent done')\n";
+	void *state = start(NULL);
+	char script[128], err[AML_ERRLEN], name[64], *text_pid;
+	char *dir = workdir_text(text, script, sizeof script);
+	aml_exec_result res;
+	int pid, i;
+
+	ck_assert_int_eq(run_script(state, dir, script, 30, 1 << 20, NULL, &res, err), AML_OK);
+	ck_assert_msg(res.outcome == AML_EXEC_OK, "%s", res.detail);
+	for (i = 1; i <= 3; i++) {
+		snprintf(name, sizeof name, "working/daemon%d.pid", i);
+		text_pid = slurp(dir, name, NULL);
+		pid = atoi(text_pid);
+		free(text_pid);
+		ck_assert_int_gt(pid, 1);
+		ck_assert_msg(kill(pid, 0) == -1 && errno == ESRCH, "daemon %d (pid %d) outlived the run",
+			      i, pid);
+	}
+	assert_no_strays();
+	cleanup(state, dir, &res);
+}
+END_TEST
+
+/* Runs at once: one run's daemon dies when that run ends, while the
+ * other run, still going, keeps its own session child. */
+START_TEST(test_parallel_escapees)
+{
+	static const char daemon_text[] =
+		"import os, time\n"
+		"if os.fork() == 0:\n"
+		"    os.setsid()\n"
+		"    if os.fork() == 0:\n"
+		"        open('working/d.tmp', 'w').write(str(os.getpid()))\n"
+		"        os.rename('working/d.tmp', 'working/daemon.pid')\n"
+		"        time.sleep(60)\n"
+		"    os._exit(0)\n"
+		"while not os.path.exists('working/daemon.pid'):\n"
+		"    time.sleep(0.01)\n";
+	static const char watcher_text[] =
+		"import os, subprocess, sys, time\n"
+		"child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)', sys.argv[0]],\n"
+		"                         start_new_session=True)\n"
+		"t = time.time()\n"
+		"while not os.path.exists(os.environ['PIDFILE']) and time.time() - t < 20:\n"
+		"    time.sleep(0.01)\n"
+		"pid = int(open(os.environ['PIDFILE']).read())\n"
+		"state = 'alive'\n"
+		"while time.time() - t < 20:\n"
+		"    try:\n"
+		"        os.kill(pid, 0)\n"
+		"    except ProcessLookupError:\n"
+		"        state = 'dead'\n"
+		"        break\n"
+		"    time.sleep(0.01)\n"
+		"time.sleep(0.3)\n"
+		"os.kill(child.pid, 0)\n"
+		"print('other daemon', state, 'own child alive')\n";
+	struct par_run runs[2];
+	void *state = start(NULL);
+	char *out;
+
+	memset(runs, 0, sizeof runs);
+	runs[0].state = runs[1].state = state;
+	runs[0].dir = workdir_text(daemon_text, runs[0].script, sizeof runs[0].script);
+	runs[1].dir = workdir_text(watcher_text, runs[1].script, sizeof runs[1].script);
+	snprintf(runs[1].envbuf, sizeof runs[1].envbuf, "PIDFILE=%s/working/daemon.pid",
+		 runs[0].dir);
+	runs[1].env[0] = runs[1].envbuf;
+	run_parallel(runs, 2);
+	out = slurp(runs[1].dir, "stdout.txt", NULL);
+	ck_assert_str_eq(out, "other daemon dead own child alive\n");
+	free(out);
+	assert_no_strays();
+	par_free(runs, 2);
+	stop(state);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* CPU slots and GPU shares.                                           */
+
+/* Script text: sleep, then print what the run was given. */
+static const char share_text[] =
+	"import os, time\n"
+	"t0 = time.time()\n"
+	"time.sleep(1.0)\n"
+	"cpus = [l.split()[1] for l in open('/proc/self/status') if l.startswith('Cpus_allowed_list:')][0]\n"
+	"print('%r %r' % (t0, time.time()))\n"
+	"print(cpus)\n"
+	"print(os.environ.get('CUDA_VISIBLE_DEVICES', '<unset>'))\n"
+	"print(os.environ.get('AML_GPUS', '<unset>'))\n";
+
+/* What one share_text run printed. */
+struct share_seen {
+	char cpus[64], gpus[64], ngpus[16];
+	double t0, t1;
+};
+
+/* The next line of *p into out (possibly empty), advancing *p. */
+static void
+next_line(char **p, char *out, size_t len)
+{
+	char *nl = strchr(*p, '\n');
+
+	ck_assert_ptr_nonnull(nl);
+	ck_assert_uint_lt((size_t)(nl - *p), len);
+	memcpy(out, *p, (size_t)(nl - *p));
+	out[nl - *p] = '\0';
+	*p = nl + 1;
+}
+
+static void
+share_read(const char *dir, struct share_seen *s)
+{
+	char *out = slurp(dir, "stdout.txt", NULL), *p = out, times[128];
+
+	memset(s, 0, sizeof *s);
+	next_line(&p, times, sizeof times);
+	ck_assert_msg(sscanf(times, "%lf %lf", &s->t0, &s->t1) == 2, "%s", out);
+	next_line(&p, s->cpus, sizeof s->cpus);
+	next_line(&p, s->gpus, sizeof s->gpus);
+	next_line(&p, s->ngpus, sizeof s->ngpus);
+	free(out);
+}
+
+/* n share_text runs at once under state, into seen[]. */
+static void
+share_runs(void *state, int n, struct share_seen *seen)
+{
+	struct par_run runs[8];
+	int i;
+
+	memset(runs, 0, sizeof runs);
+	for (i = 0; i < n; i++) {
+		runs[i].state = state;
+		runs[i].dir = workdir_text(share_text, runs[i].script, sizeof runs[i].script);
+	}
+	run_parallel(runs, n);
+	for (i = 0; i < n; i++)
+		share_read(runs[i].dir, &seen[i]);
+	par_free(runs, n);
+}
+
+/* The CPUs this process may use, as /proc shows a list ("0-1"). */
+static void
+own_cpus(char *out, size_t len)
+{
+	char line[256];
+	FILE *f = fopen("/proc/self/status", "r");
+
+	out[0] = '\0';
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof line, f) != NULL)
+		if (sscanf(line, "Cpus_allowed_list: %63s", out) == 1)
+			break;
+	fclose(f);
+	(void)len;
+}
+
+/* pin_cpus auto: parallel runs on disjoint CPUs while there are enough,
+ * shared beyond; off: every CPU the agent has. */
+START_TEST(test_cpu_slots)
+{
+	static const char *const off[] = {"pin_cpus", "off", NULL};
+	struct share_seen seen[3];
+	char all[64];
+	cpu_set_t set;
+	void *state;
+	int ncpu, i, a, b;
+
+	ck_assert_int_eq(sched_getaffinity(0, sizeof set, &set), 0);
+	ncpu = CPU_COUNT(&set);
+	state = start(NULL);
+	share_runs(state, 2, seen);
+	for (i = 0; i < 2; i++) {
+		ck_assert_msg(sscanf(seen[i].cpus, "%d", &a) == 1 && strchr(seen[i].cpus, ',') == NULL &&
+			      strchr(seen[i].cpus, '-') == NULL, "one CPU, got %s", seen[i].cpus);
+		ck_assert(CPU_ISSET(a, &set));
+	}
+	/* gpus auto on a machine without NVIDIA's driver: no GPU */
+	if (access("/proc/driver/nvidia/gpus", F_OK) != 0 && getenv("CUDA_VISIBLE_DEVICES") == NULL) {
+		ck_assert_str_eq(seen[0].gpus, "");
+		ck_assert_str_eq(seen[0].ngpus, "0");
+	}
+	a = atoi(seen[0].cpus);
+	b = atoi(seen[1].cpus);
+	if (ncpu >= 2)
+		ck_assert_msg(a != b, "both runs on CPU %d", a);
+	/* more runs than CPUs: still one CPU each */
+	share_runs(state, ncpu + 1 <= 3 ? ncpu + 1 : 3, seen);
+	for (i = 0; i < (ncpu + 1 <= 3 ? ncpu + 1 : 3); i++)
+		ck_assert(strchr(seen[i].cpus, ',') == NULL && strchr(seen[i].cpus, '-') == NULL);
+	stop(state);
+
+	state = start(off);
+	share_runs(state, 1, seen);
+	own_cpus(all, sizeof all);
+	ck_assert_str_eq(seen[0].cpus, all);
+	stop(state);
+}
+END_TEST
+
+/* Two GPUs, two runs at once: one device each, never the same. */
+START_TEST(test_gpu_shares)
+{
+	static const char *const kv[] = {"gpus", "0,1", NULL};
+	struct share_seen seen[2];
+	void *state = start(kv);
+	int i;
+
+	share_runs(state, 2, seen);
+	for (i = 0; i < 2; i++) {
+		ck_assert_msg(strcmp(seen[i].gpus, "0") == 0 || strcmp(seen[i].gpus, "1") == 0,
+			      "CUDA_VISIBLE_DEVICES=%s", seen[i].gpus);
+		ck_assert_str_eq(seen[i].ngpus, "1");
+	}
+	ck_assert_str_ne(seen[0].gpus, seen[1].gpus);
+	stop(state);
+}
+END_TEST
+
+/* Three runs, two shares: the third waits; at no moment do more than two
+ * run, nor two on one device. */
+START_TEST(test_gpu_wait)
+{
+	static const char *const kv[] = {"gpus", "0,1", NULL};
+	struct share_seen seen[3];
+	void *state = start(kv);
+	int i, k, holders;
+
+	share_runs(state, 3, seen);
+	for (i = 0; i < 3; i++) {
+		holders = 0;
+		for (k = 0; k < 3; k++)
+			if (seen[k].t0 <= seen[i].t0 && seen[i].t0 < seen[k].t1) {
+				holders++;
+				if (k != i)
+					ck_assert_str_ne(seen[k].gpus, seen[i].gpus);
+			}
+		ck_assert_msg(holders <= 2, "%d runs at once on 2 GPUs", holders);
 	}
 	stop(state);
+}
+END_TEST
+
+/* The devices of a share; none (CUDA_VISIBLE_DEVICES empty, AML_GPUS=0);
+ * auto from the agent's own CUDA_VISIBLE_DEVICES. */
+START_TEST(test_gpu_env)
+{
+	static const char *const two[] = {"gpus", "GPU-aa, GPU-bb,GPU-cc", "gpus_per_candidate", "2",
+					  NULL};
+	static const char *const none[] = {"gpus", "none", NULL};
+	static const char text[] =
+		"import os\n"
+		"print('[%s] [%s]' % (os.environ.get('CUDA_VISIBLE_DEVICES', '<unset>'), os.environ.get('AML_GPUS', '<unset>')))\n";
+	static const char *const envs[] = {"CUDA_VISIBLE_DEVICES=9", NULL};
+	static const struct {
+		const char *const *kv;
+		const char *agent_env;
+		const char *want;
+	} cases[] = {
+		{two, NULL, "[GPU-aa,GPU-bb] [2]\n"},
+		{none, "3", "[] [0]\n"},
+		{NULL, "5,7", "[5] [1]\n"},
+		{NULL, "", "[] [0]\n"},
+		{NULL, "-1", "[] [0]\n"},
+	};
+	char script[128], err[AML_ERRLEN], *out;
+	char *dir = workdir_text(text, script, sizeof script);
+	aml_exec_result res;
+	void *state;
+	size_t i;
+
+	for (i = 0; i < AML_ARRAY_LEN(cases); i++) {
+		if (cases[i].agent_env != NULL)
+			ck_assert_int_eq(setenv("CUDA_VISIBLE_DEVICES", cases[i].agent_env, 1), 0);
+		state = start(cases[i].kv);
+		unsetenv("CUDA_VISIBLE_DEVICES");
+		/* a request cannot widen its share */
+		ck_assert_int_eq(run_script(state, dir, script, 30, 1 << 20, envs, &res, err), AML_OK);
+		ck_assert_msg(res.outcome == AML_EXEC_OK, "%s", res.detail);
+		out = slurp(dir, "stdout.txt", NULL);
+		ck_assert_str_eq(out, cases[i].want);
+		free(out);
+		free(res.detail);
+		stop(state);
+	}
+	aml_test_rmtree(dir);
+	free(dir);
 }
 END_TEST
 
@@ -570,13 +1328,29 @@ main(void)
 	tcase_add_test(tc, test_output_capped);
 	tcase_add_test(tc, test_tiny_cap);
 	tcase_add_test(tc, test_killed_by_signal);
+	tcase_add_test(tc, test_segv_note);
 	tcase_add_test(tc, test_missing_interpreter);
 	tcase_add_test(tc, test_python_on_path);
 	tcase_add_test(tc, test_missing_workdir);
 	tcase_add_test(tc, test_bad_request);
 	tcase_add_loop_test(tc, test_bad_params, 0, (int)AML_ARRAY_LEN(bad_params));
 	tcase_add_test(tc, test_env);
+	tcase_add_test(tc, test_gpus_too_few);
 	tcase_add_test(tc, test_parallel);
+	tcase_add_test(tc, test_sandbox_uid);
+	tcase_add_test(tc, test_sandbox_uid_unreachable);
+	tcase_add_test(tc, test_sandbox_uid_no_python);
+	tcase_add_test(tc, test_fork_bomb);
+	tcase_add_test(tc, test_memory_hog);
+	tcase_add_test(tc, test_endless_loop);
+	tcase_add_test(tc, test_endless_flood);
+	tcase_add_test(tc, test_disk_filler);
+	tcase_add_test(tc, test_daemon_dies);
+	tcase_add_test(tc, test_parallel_escapees);
+	tcase_add_test(tc, test_cpu_slots);
+	tcase_add_test(tc, test_gpu_shares);
+	tcase_add_test(tc, test_gpu_wait);
+	tcase_add_test(tc, test_gpu_env);
 	suite_add_tcase(s, tc);
 	return aml_test_main(s);
 }

@@ -1,5 +1,6 @@
 # Executor tests: the local executor plugin alone under the mock host,
-# running the Python scripts of tests/scripts/ with $(AML_PYTHON).
+# running the Python scripts of tests/scripts/ and hostile ones the tests
+# write (fork bomb, memory hog, daemon...) with $(AML_PYTHON).
 check_PROGRAMS += tests/check_executor
 tests_check_executor_SOURCES = tests/check_executor.c
 tests_check_executor_CFLAGS = $(TEST_CFLAGS)

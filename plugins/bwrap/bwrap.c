@@ -44,6 +44,12 @@
  * SIGKILLs bwrap's process group at once (a SIGTERM could not reach the
  * script gracefully anyway: bwrap dies of it and takes the sandbox along).
  *
+ * GPUs (execkit.h): a run waits for a free share of gpus_per_candidate
+ * devices before it starts; the sandbox then gets the NVIDIA device nodes
+ * (/dev/nvidiactl, /dev/nvidia-uvm, /dev/nvidia<N>) and the script sees
+ * only its share in CUDA_VISIBLE_DEVICES, their number in AML_GPUS.
+ * Without GPUs: no device nodes, CUDA_VISIBLE_DEVICES empty, AML_GPUS=0.
+ *
  * Outcomes: bwrap reports a script killed by signal N as exit status
  * 128 + N, so exit statuses 129..192 read as KILLED by N.  bwrap's own
  * setup failures (exit 1 with a "bwrap: " line on stderr) read as NOSTART.
@@ -83,7 +89,7 @@
 #include "execkit.h"
 
 #define BW_NAME "bwrap"
-#define BW_VERSION "1.0.0"
+#define BW_VERSION "1.1.0"
 
 #define BW_MAX_THREADS 4096
 #define BW_NOFILE 4096          /* RLIMIT_NOFILE of the sandbox */
@@ -104,6 +110,7 @@ struct bw {
 	long max_procs;      /* RLIMIT_NPROC */
 	long sandbox_uid;    /* uid (and gid) of the script when the agent is root */
 	int as_root;         /* the agent runs as root: setpriv mode */
+	ek_gpus *gpus;       /* locks itself */
 };
 
 /* One captured stream of the child. */
@@ -122,6 +129,7 @@ struct bw_job {
 	pid_t parent_pid;      /* the agent, for the child's parent-death check */
 	struct rlimit as, fsize, nproc, nofile, cpu;
 	int set_as, set_fsize; /* 0 when the parameter is 0 (unlimited) */
+	int gpu_share;         /* held by the run, -1 when none */
 };
 
 /* What the child reports through the status pipe when it cannot exec. */
@@ -259,6 +267,39 @@ bw_input_is_link(const char *workdir)
 	return lstat(path, &st) == 0 && S_ISLNK(st.st_mode);
 }
 
+/* The run's GPU share: the environment (after the request's, so a request
+ * cannot widen it) and, with a share, NVIDIA's device nodes. */
+static int
+bw_args_gpus(const struct bw *x, struct bw_job *j)
+{
+	static const char *const ctl[] = {
+		"/dev/nvidiactl", "/dev/nvidia-uvm", "/dev/nvidia-uvm-tools",
+	};
+	char dev[32];
+	struct stat st;
+	size_t i;
+	int n;
+
+	if (bw_arg_env(j, ek_gpus_visible(x->gpus, j->gpu_share)) != 0 ||
+	    bw_arg_env(j, ek_gpus_count(x->gpus, j->gpu_share)) != 0)
+		return -1;
+	if (j->gpu_share < 0)
+		return 0;
+	for (i = 0; i < sizeof ctl / sizeof ctl[0]; i++)
+		if (bw_arg(j, "--dev-bind-try") != 0 || bw_arg(j, ctl[i]) != 0 ||
+		    bw_arg(j, ctl[i]) != 0)
+			return -1;
+	/* every GPU's node: CUDA_VISIBLE_DEVICES picks the share's */
+	for (n = 0; n < 64; n++) {
+		snprintf(dev, sizeof dev, "/dev/nvidia%d", n);
+		if (stat(dev, &st) == 0 &&
+		    (bw_arg(j, "--dev-bind") != 0 || bw_arg_own(j, strdup(dev)) != 0 ||
+		     bw_arg_own(j, strdup(dev)) != 0))
+			return -1;
+	}
+	return 0;
+}
+
 /* The whole command line of one run. */
 static int
 bw_build_args(const struct bw *x, const aml_exec_request *req, struct bw_job *j,
@@ -332,6 +373,8 @@ bw_build_args(const struct bw *x, const aml_exec_request *req, struct bw_job *j,
 		if (bw_arg_env(j, req->env[i]) != 0)
 			goto oom;
 	}
+	if (bw_args_gpus(x, j) != 0)
+		goto oom;
 	if (bw_args_setpriv(x, j) != 0 || bw_arg(j, x->python) != 0 ||
 	    bw_arg(j, req->script) != 0)
 		goto oom;
@@ -356,6 +399,7 @@ bw_job_init(struct bw_job *j)
 	j->out.rfd = j->out.wfd = j->out.file = -1;
 	j->err.rfd = j->err.wfd = j->err.file = -1;
 	j->devnull = j->status_r = j->status_w = -1;
+	j->gpu_share = -1;
 }
 
 static void
@@ -563,6 +607,7 @@ bw_free(struct bw *x)
 		return;
 	free(x->python);
 	free(x->bwrap);
+	ek_gpus_free(x->gpus);
 	free(x);
 }
 
@@ -717,7 +762,8 @@ bw_init(const aml_host *host, aml_plugin *self, void **state, char *err,
 		bw_free(x);
 		return AML_EINVAL;
 	}
-	if ((rc = bw_selftest(x, err, errlen)) != AML_OK) {
+	if ((rc = ek_gpus_new(host, self, &x->gpus, err, errlen)) != AML_OK ||
+	    (rc = bw_selftest(x, err, errlen)) != AML_OK) {
 		bw_free(x);
 		return rc;
 	}
@@ -927,6 +973,7 @@ bw_run(void *state, const aml_exec_request *req, aml_exec_result *res, char *err
 	bw_job_init(&j);
 	memset(&w, 0, sizeof w);
 	w.pidfd = -1;
+	j.gpu_share = ek_gpus_acquire(x->gpus); /* may wait for one */
 	if ((rc = bw_job_prepare(x, req, cap, &j, err, errlen)) != AML_OK ||
 	    (rc = bw_chown_workdir(x, req->workdir, err, errlen)) != AML_OK)
 		goto out;
@@ -994,6 +1041,7 @@ bw_run(void *state, const aml_exec_request *req, aml_exec_result *res, char *err
 					 ebuf, sizeof ebuf));
 	bw_fill_result(x, req, &j, &w, res);
 out:
+	ek_gpus_release(x->gpus, j.gpu_share);
 	bw_job_free(&j);
 	return rc;
 }

@@ -3,12 +3,16 @@
  */
 #include "config.h"
 
+#include <assert.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <limits.h>
 #include <math.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -540,4 +544,394 @@ ek_supervise(const ek_sup *s, struct ek_watch *w, char *err, size_t errlen)
 			if (idx[i] >= 0 && pfd[i].revents != 0)
 				ek_stream_pump(st[idx[i]], s->buf);
 	}
+}
+
+/* ------------------------------------------------------------------ */
+/* CPU slots.                                                          */
+
+struct ek_cpus {
+	pthread_mutex_t mu;
+	size_t n;            /* slots, >= 1 */
+	cpu_set_t *sets;     /* n sets of CPUs */
+	unsigned *users;     /* running candidates per slot */
+};
+
+int
+ek_cpus_new(long per, ek_cpus **out, char *err, size_t errlen)
+{
+	cpu_set_t all;
+	ek_cpus *c;
+	size_t ncpu, i, k;
+	int cpu, e;
+	char ebuf[128];
+
+	*out = NULL;
+	CPU_ZERO(&all);
+	if (sched_getaffinity(0, sizeof all, &all) != 0) {
+		ek_err(err, errlen, "cannot read the CPUs this process may use: %s; set pin_cpus: off",
+		       ek_strerror(errno, ebuf, sizeof ebuf));
+		return AML_EIO;
+	}
+	ncpu = (size_t)CPU_COUNT(&all);
+	if (per < 1 || ncpu == 0) {
+		ek_err(err, errlen, "no CPU to pin candidates to; set pin_cpus: off");
+		return AML_EINVAL;
+	}
+	c = calloc(1, sizeof *c);
+	if (c == NULL)
+		goto oom;
+	c->n = ncpu >= (size_t)per ? ncpu / (size_t)per : 1;
+	c->sets = calloc(c->n, sizeof *c->sets);
+	c->users = calloc(c->n, sizeof *c->users);
+	if (c->sets == NULL || c->users == NULL)
+		goto oom;
+	for (i = 0; i < c->n; i++)
+		CPU_ZERO(&c->sets[i]);
+	/* CPUs in order, per to a slot; the few left over go unused. */
+	for (cpu = 0, k = 0; cpu < CPU_SETSIZE && k < c->n * (size_t)per; cpu++)
+		if (CPU_ISSET(cpu, &all)) {
+			CPU_SET(cpu, &c->sets[k / (size_t)per]);
+			k++;
+		}
+	if ((e = pthread_mutex_init(&c->mu, NULL)) != 0) {
+		free(c->sets);
+		free(c->users);
+		free(c);
+		ek_err(err, errlen, "pthread_mutex_init: %s", ek_strerror(e, ebuf, sizeof ebuf));
+		return AML_EIO;
+	}
+	*out = c;
+	return AML_OK;
+oom:
+	if (c != NULL) {
+		free(c->sets);
+		free(c->users);
+		free(c);
+	}
+	ek_err(err, errlen, "out of memory");
+	return AML_ENOMEM;
+}
+
+void
+ek_cpus_free(ek_cpus *c)
+{
+	if (c == NULL)
+		return;
+	pthread_mutex_destroy(&c->mu);
+	free(c->sets);
+	free(c->users);
+	free(c);
+}
+
+int
+ek_cpus_acquire(ek_cpus *c, cpu_set_t *set)
+{
+	size_t i, best = 0;
+
+	pthread_mutex_lock(&c->mu);
+	for (i = 1; i < c->n; i++)
+		if (c->users[i] < c->users[best])
+			best = i;
+	c->users[best]++;
+	*set = c->sets[best];
+	pthread_mutex_unlock(&c->mu);
+	return (int)best;
+}
+
+void
+ek_cpus_release(ek_cpus *c, int slot)
+{
+	assert(slot >= 0 && (size_t)slot < c->n);
+	pthread_mutex_lock(&c->mu);
+	assert(c->users[slot] > 0);
+	c->users[slot]--;
+	pthread_mutex_unlock(&c->mu);
+}
+
+/* ------------------------------------------------------------------ */
+/* GPU shares.                                                         */
+
+#define EK_MAX_GPUS 256
+#define EK_NVIDIA_GPUS "/proc/driver/nvidia/gpus"
+
+struct ek_gpus {
+	pthread_mutex_t mu;
+	pthread_cond_t freed;
+	size_t n;            /* shares; 0 without GPUs */
+	char **visible;      /* per share: "CUDA_VISIBLE_DEVICES=a,b" */
+	unsigned char *busy; /* per share */
+	char count[32];      /* "AML_GPUS=<devices per share>" */
+};
+
+/* A device name: an index, a GPU or MIG UUID. */
+static int
+gpu_name_ok(const char *p, size_t n)
+{
+	size_t i;
+
+	if (n == 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'z') ||
+		      (p[i] >= 'A' && p[i] <= 'Z') || strchr("-_:/.", p[i]) != NULL))
+			return 0;
+	return 1;
+}
+
+/* Split a comma-separated device list into dev[] (pointers into the
+ * copy *buf, transferred).  Returns the count, or -1 when an entry is
+ * empty, malformed, repeated or one too many; -2 on oom. */
+static int
+gpu_split(const char *list, char **buf, char **dev)
+{
+	char *p, *s, *e;
+	int n = 0, i;
+
+	*buf = strdup(list);
+	if (*buf == NULL)
+		return -2;
+	for (p = *buf;; p = s + 1) {
+		s = strchr(p, ',');
+		if (s != NULL)
+			*s = '\0';
+		while (*p == ' ')
+			p++;
+		for (e = p + strlen(p); e > p && e[-1] == ' '; e--)
+			e[-1] = '\0';
+		if (!gpu_name_ok(p, strlen(p)) || n == EK_MAX_GPUS)
+			return -1;
+		for (i = 0; i < n; i++)
+			if (strcmp(dev[i], p) == 0)
+				return -1;
+		dev[n++] = p;
+		if (s == NULL)
+			return n;
+	}
+}
+
+/* Entries of /proc/driver/nvidia/gpus (one per GPU the driver sees). */
+static int
+gpu_count_proc(void)
+{
+	DIR *d = opendir(EK_NVIDIA_GPUS);
+	struct dirent *e;
+	int n = 0;
+
+	if (d == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL && n < EK_MAX_GPUS)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* The devices the "gpus" value v names into dev[] (pointers into *buf,
+ * transferred, or into names).  Returns their number, -1 (AML_EINVAL,
+ * reason in err) or -2 on oom. */
+static int
+gpu_devices(const aml_host *host, aml_plugin *self, const char *v, char **buf,
+	    char **dev, char (*names)[8], char *err, size_t errlen)
+{
+	const char *env = getenv("CUDA_VISIBLE_DEVICES");
+	int n = 0, i;
+
+	if (strcmp(v, "none") == 0)
+		return 0;
+	if (strcmp(v, "auto") != 0) {
+		n = gpu_split(v, buf, dev);
+		if (n == -1)
+			ek_err(err, errlen,
+			       "gpus must be auto, none or a comma-separated list of distinct devices (\"0,1\"), got '%s'",
+			       v);
+		return n;
+	}
+	if (env == NULL) {
+		n = gpu_count_proc();
+		for (i = 0; i < n; i++) {
+			snprintf(names[i], sizeof names[i], "%d", i);
+			dev[i] = names[i];
+		}
+		return n;
+	}
+	/* The agent was given these: hand them out, nothing else. */
+	if (env[0] != '\0' && (n = gpu_split(env, buf, dev)) < 0) {
+		if (n == -2)
+			return n;
+		host->log(self, AML_LOG_WARN,
+			  "cannot read the agent's CUDA_VISIBLE_DEVICES='%s': scripts get no GPU; set gpus",
+			  env);
+		return 0;
+	}
+	/* as CUDA reads it: an invalid index ("-1") ends the list */
+	for (i = 0; i < n; i++)
+		if (dev[i][0] == '-')
+			n = i;
+	return n;
+}
+
+int
+ek_gpus_new(const aml_host *host, aml_plugin *self, ek_gpus **out, char *err,
+	    size_t errlen)
+{
+	const char *v = host->param(self, "gpus"), *per_s;
+	char *dev[EK_MAX_GPUS], *buf = NULL, *end;
+	char names[EK_MAX_GPUS][8];
+	long per = 1;
+	int ndev, i, e = 0;
+	size_t k, len;
+	ek_gpus *g;
+	char ebuf[128];
+
+	*out = NULL;
+	if (v == NULL || v[0] == '\0')
+		v = "auto";
+	per_s = host->param(self, "gpus_per_candidate");
+	if (per_s != NULL) {
+		errno = 0;
+		per = strtol(per_s, &end, 10);
+		if (errno != 0 || end == per_s || *end != '\0' || per < 1 || per > EK_MAX_GPUS) {
+			ek_err(err, errlen, "gpus_per_candidate must be an integer from 1 to %d, got '%s'",
+			       EK_MAX_GPUS, per_s);
+			return AML_EINVAL;
+		}
+	}
+	ndev = gpu_devices(host, self, v, &buf, dev, names, err, errlen);
+	if (ndev == -1) {
+		free(buf);
+		return AML_EINVAL;
+	}
+	if (ndev == -2)
+		goto oom;
+	if (ndev > 0 && per > ndev) {
+		if (strcmp(v, "auto") != 0) {
+			free(buf);
+			ek_err(err, errlen, "gpus_per_candidate is %ld, but gpus lists only %d", per, ndev);
+			return AML_EINVAL;
+		}
+		host->log(self, AML_LOG_WARN,
+			  "gpus_per_candidate is %ld, but %d GPU%s found: each candidate gets %d",
+			  per, ndev, ndev == 1 ? " was" : "s were", ndev);
+		per = ndev;
+	}
+
+	g = calloc(1, sizeof *g);
+	if (g == NULL)
+		goto oom;
+	g->n = ndev > 0 ? (size_t)(ndev / per) : 0;
+	snprintf(g->count, sizeof g->count, "AML_GPUS=%ld", ndev > 0 ? per : 0L);
+	if (g->n > 0) {
+		g->visible = calloc(g->n, sizeof *g->visible);
+		g->busy = calloc(g->n, 1);
+		if (g->visible == NULL || g->busy == NULL)
+			goto oom_g;
+	}
+	/* share k: devices k*per .. k*per+per-1 */
+	for (k = 0; k < g->n; k++) {
+		len = sizeof "CUDA_VISIBLE_DEVICES=";
+		for (i = 0; i < per; i++)
+			len += strlen(dev[k * (size_t)per + (size_t)i]) + 1;
+		g->visible[k] = malloc(len);
+		if (g->visible[k] == NULL)
+			goto oom_g;
+		strcpy(g->visible[k], "CUDA_VISIBLE_DEVICES=");
+		for (i = 0; i < per; i++) {
+			if (i > 0)
+				strcat(g->visible[k], ",");
+			strcat(g->visible[k], dev[k * (size_t)per + (size_t)i]);
+		}
+	}
+	free(buf);
+	buf = NULL;
+	if ((e = pthread_mutex_init(&g->mu, NULL)) != 0 ||
+	    (e = pthread_cond_init(&g->freed, NULL)) != 0) {
+		/* not on Linux with default attributes; the mutex is left */
+		ek_err(err, errlen, "pthread: %s", ek_strerror(e, ebuf, sizeof ebuf));
+		goto free_g;
+	}
+	if (g->n > 0)
+		host->log(self, AML_LOG_INFO, "%d GPU%s: %zu share%s of %ld", ndev,
+			  ndev == 1 ? "" : "s", g->n, g->n == 1 ? "" : "s", per);
+	*out = g;
+	return AML_OK;
+oom_g:
+	ek_err(err, errlen, "out of memory");
+free_g:
+	for (k = 0; g->visible != NULL && k < g->n; k++)
+		free(g->visible[k]);
+	free(g->visible);
+	free(g->busy);
+	free(g);
+	free(buf);
+	return e != 0 ? AML_EIO : AML_ENOMEM;
+oom:
+	free(buf);
+	ek_err(err, errlen, "out of memory");
+	return AML_ENOMEM;
+}
+
+void
+ek_gpus_free(ek_gpus *g)
+{
+	size_t k;
+
+	if (g == NULL)
+		return;
+	pthread_cond_destroy(&g->freed);
+	pthread_mutex_destroy(&g->mu);
+	for (k = 0; k < g->n; k++)
+		free(g->visible[k]);
+	free(g->visible);
+	free(g->busy);
+	free(g);
+}
+
+size_t
+ek_gpus_shares(const ek_gpus *g)
+{
+	return g->n;
+}
+
+int
+ek_gpus_acquire(ek_gpus *g)
+{
+	size_t k;
+
+	if (g->n == 0)
+		return -1;
+	pthread_mutex_lock(&g->mu);
+	for (;;) {
+		for (k = 0; k < g->n; k++)
+			if (!g->busy[k]) {
+				g->busy[k] = 1;
+				pthread_mutex_unlock(&g->mu);
+				return (int)k;
+			}
+		pthread_cond_wait(&g->freed, &g->mu);
+	}
+}
+
+void
+ek_gpus_release(ek_gpus *g, int share)
+{
+	if (share < 0)
+		return;
+	assert((size_t)share < g->n);
+	pthread_mutex_lock(&g->mu);
+	assert(g->busy[share]);
+	g->busy[share] = 0;
+	pthread_cond_signal(&g->freed);
+	pthread_mutex_unlock(&g->mu);
+}
+
+const char *
+ek_gpus_visible(const ek_gpus *g, int share)
+{
+	return share >= 0 ? g->visible[share] : "CUDA_VISIBLE_DEVICES=";
+}
+
+const char *
+ek_gpus_count(const ek_gpus *g, int share)
+{
+	return share >= 0 ? g->count : "AML_GPUS=0";
 }

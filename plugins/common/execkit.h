@@ -3,12 +3,15 @@
  * never link each other; see plugins/common/httpc.h for the providers'
  * counterpart): capturing a child's stdout and stderr into files with the
  * head and tail kept under a cap, reaping and watching the child, the
- * exec-status pipe, the last stderr line for a node's reason, and small
- * fd and time helpers.  plugins/local/local.c says how they fit together.
+ * exec-status pipe, the last stderr line for a node's reason, small fd and
+ * time helpers, and the shares of the machine a running candidate holds
+ * (CPU slots, GPU shares).  plugins/local/local.c says how they fit
+ * together.
  */
 #ifndef AML_EXECKIT_H
 #define AML_EXECKIT_H
 
+#include <sched.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/resource.h>
@@ -139,5 +142,57 @@ typedef struct ek_sup {
  * (or EK_DRAIN_S after the exit), stopping its group at w->deadline; on
  * exit whatever is left of the group is killed and the child reaped. */
 int ek_supervise(const ek_sup *s, struct ek_watch *w, char *err, size_t errlen);
+
+/* ------------------------------------------------------------------ */
+/* CPU slots: parallel candidates on disjoint CPUs.                    */
+
+typedef struct ek_cpus ek_cpus;
+
+/* Cut the CPUs this process may run on (sched_getaffinity) into slots of
+ * per CPUs each, in order; one slot of all of them when there are fewer
+ * than per.  *out is transferred (ek_cpus_free).  Returns 0, or an error
+ * with the reason in err. */
+int ek_cpus_new(long per, ek_cpus **out, char *err, size_t errlen);
+
+void ek_cpus_free(ek_cpus *c);
+
+/* Take the slot fewest running candidates hold (the first of those): no
+ * waiting, so with more candidates than slots they share, spread evenly.
+ * Its CPUs go to *set.  Returns the slot, for ek_cpus_release. */
+int ek_cpus_acquire(ek_cpus *c, cpu_set_t *set);
+
+void ek_cpus_release(ek_cpus *c, int slot);
+
+/* ------------------------------------------------------------------ */
+/* GPU shares: each running candidate holds its own devices.           */
+
+typedef struct ek_gpus ek_gpus;
+
+/* Read the parameters "gpus" ("auto", "none" or a list such as "0,1" or
+ * GPU UUIDs) and "gpus_per_candidate", and cut the devices into shares of
+ * gpus_per_candidate devices (leftovers unused).  "auto" takes the
+ * agent's CUDA_VISIBLE_DEVICES when it is set, else one device per entry
+ * of /proc/driver/nvidia/gpus, else none.  *out is transferred
+ * (ek_gpus_free).  Returns 0, or AML_EINVAL with the reason in err. */
+int ek_gpus_new(const aml_host *host, aml_plugin *self, ek_gpus **out, char *err,
+		size_t errlen);
+
+void ek_gpus_free(ek_gpus *g);
+
+/* Number of shares; 0 when there are no GPUs. */
+size_t ek_gpus_shares(const ek_gpus *g);
+
+/* Take a free share, waiting (without limit) until one is free.  Returns
+ * the share, or -1 at once when there are no GPUs. */
+int ek_gpus_acquire(ek_gpus *g);
+
+/* Give share back (-1: nothing to give) and wake one waiting candidate. */
+void ek_gpus_release(ek_gpus *g, int share);
+
+/* The environment of a candidate holding share (-1: none):
+ * "CUDA_VISIBLE_DEVICES=<its devices>" ("" without GPUs, so no script
+ * looks for one) and "AML_GPUS=<how many>".  Owned by g. */
+const char *ek_gpus_visible(const ek_gpus *g, int share);
+const char *ek_gpus_count(const ek_gpus *g, int share);
 
 #endif

@@ -1,101 +1,120 @@
 /*
- * local.c — the "local" executor plugin: runs each candidate script as a
- * child process group on this machine.
+ * local.c — the "local" executor plugin: runs each candidate script on
+ * this machine, under a supervisor process of its own, with resource
+ * limits, its own CPUs and GPUs, and nothing left running after it.
  *
- * run() forks; the child starts its own session (so the script and every
- * process it spawns share one process group the parent can signal as a
- * whole), takes stdin from /dev/null and stdout/stderr from two pipes, and
- * execs "<python> <script>" in the node's workdir.  The parent reads both
- * pipes with poll() and keeps, per stream, the first output_cap/2 bytes
- * (written to workdir/stdout.txt or stderr.txt as they arrive) and the last
- * output_cap/2 bytes (in a ring buffer, written at the end after a
+ * run() forks a supervisor (child.c), which starts its own session,
+ * becomes a child subreaper and forks the script: stdin from /dev/null,
+ * stdout/stderr into two pipes, its own process group, "<python>
+ * <script>" exec'd in the node's workdir.  The agent reads both pipes
+ * with poll() and keeps, per stream, the first output_cap/2 bytes
+ * (written to workdir/stdout.txt or stderr.txt as they arrive) and the
+ * last output_cap/2 bytes (in a ring buffer, written at the end after a
  * "[... N bytes cut ...]" marker), so a flood of output never reaches the
- * disk.  At the wall-clock limit the group gets SIGTERM, then SIGKILL after
- * kill_grace_s; when the main child exits, whatever is left of its group is
- * SIGKILLed too.
+ * disk.
  *
- * Threads: several workers may call run() at once.  The plugin has no
- * mutable globals, installs no signal handlers, and waits only for the pid
+ * Killing: at the wall-clock limit the agent sends the supervisor
+ * SIGTERM; it passes SIGTERM to the script's group and to every process
+ * it adopted, then SIGKILLs them after kill_grace_s.  When the script
+ * exits (or is killed) the supervisor SIGKILLs its group, then, round by
+ * round, every process still under it until none is left — children that
+ * called setsid() or double-forked included, since as a subreaper it
+ * inherits them when their parent dies.  Each run has its own supervisor,
+ * so one run's escapees are never taken for another's.  Only then does the
+ * supervisor report the script's wait status to the agent and exit.
+ *
+ * Limits (setrlimit in the script before exec, inherited by all it
+ * starts): RLIMIT_AS memory_mb, RLIMIT_FSIZE max_file_mb, RLIMIT_NOFILE
+ * max_open_files, RLIMIT_CPU timeout x threads x 2 + 10 s, no core files,
+ * and RLIMIT_NPROC.  The kernel counts RLIMIT_NPROC over every process and
+ * thread of the script's real uid on the machine, and does not apply it to
+ * root.  So:
+ *   - the limit is what that uid runs at the start (counted in /proc)
+ *     plus max_procs: a script may start max_procs more, however busy
+ *     the uid is; concurrent runs and the agent's own threads share the
+ *     headroom as they grow;
+ *   - an agent running as root runs the scripts as sandbox_uid (default
+ *     65534, nobody: no supplementary groups, no_new_privs), after giving
+ *     it the workdir and its working/ and submission/; HOME is then
+ *     workdir/working.  That needs the uid to start the interpreter and
+ *     import numpy if root can (checked once in init: a virtualenv under
+ *     /root fails, so do packages installed with pip --user) and to reach
+ *     the workdir by its absolute path, as Python opens its script by one
+ *     (checked each run from the mode bits of the folders above: a run
+ *     directory under /root or a mkdtemp folder fails).  Where it cannot,
+ *     or sandbox_uid is 0, scripts run as root and max_procs does not
+ *     bind them; a warning says so, once.
+ *
+ * Shares: with pin_cpus auto the CPUs the agent may use are cut into
+ * slots of `threads` CPUs; each run takes the slot fewest runs hold, so
+ * parallel runs get disjoint CPUs while there are enough, and share them
+ * evenly beyond.  GPUs (execkit.h) are cut into shares of
+ * gpus_per_candidate devices; a run waits for a free share before it
+ * starts (the wait counts against no limit of the run: its clock starts
+ * when the script does) and sees only its devices in
+ * CUDA_VISIBLE_DEVICES, their number in AML_GPUS; without GPUs
+ * CUDA_VISIBLE_DEVICES is empty and AML_GPUS 0.
+ *
+ * Not contained (the bwrap executor contains the first two): the script
+ * sees the whole filesystem with the rights of its uid, and the network.
+ * Nothing it starts can leave the supervisor's tree (an orphan goes to
+ * the nearest subreaper, which is the supervisor or a process under it),
+ * but work it has another program start outside the tree (a server it
+ * talks to, at, systemd-run) is out of reach, and so is whatever the
+ * supervisor adopted if the supervisor itself is SIGKILLed (the agent
+ * does that only when it has not finished LX_BACKSTOP_S after the grace
+ * period).  Killing the agent is covered: the supervisor's parent-death
+ * signal stops everything as at the time limit.  Pinning is a default,
+ * not a wall: a script may widen its own affinity to the agent's CPUs.
+ * Without /proc the supervisor cannot find the escapees, which then
+ * outlive the run.
+ *
+ * Threads: several workers may call run() at once.  The plugin's state is
+ * read-only after init but for the CPU slots and GPU shares, which lock
+ * themselves; it installs no signal handlers, and waits only for the pid
  * it forked (a pidfd wakes poll() when it exits; without pidfds it polls
- * every EK_TICK_MS).  Every fd it opens is close-on-exec, and the child
- * closes every fd it did not mean to inherit.  Between fork() and exec()
- * the child calls only async-signal-safe functions, on data prepared
+ * every EK_TICK_MS).  Every fd it opens is close-on-exec, and the children
+ * close every fd they did not mean to inherit.  Between fork() and exec()
+ * the children call only async-signal-safe functions, on data prepared
  * before the fork.  The agent around it must not reap children it did not
  * fork (no waitpid(-1), no SIGCHLD set to SIG_IGN): that would steal the
  * exit status, and run() then fails with AML_EIO.
- *
- * Known gap: a process that leaves the group (setsid(), setpgid()) escapes
- * the group kill and may outlive the run.  Catching those needs a PID
- * namespace or a child subreaper, both of which change process-wide state
- * of the agent; the hardened executor covers them.  Here the parent only
- * stops waiting for such escapees' output EK_DRAIN_S after the main child
- * exits.
  */
 #include "config.h"
 
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <limits.h>
 #include <math.h>
-#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/time.h>
 #include <sys/types.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <automlgen/plugin.h>
 
-#include "execkit.h"
+#include "local.h"
 
 #define LX_NAME "local"
-#define LX_VERSION "1.0.0"
+#define LX_VERSION "1.1.0"
 
 #define LX_MAX_THREADS 4096
-
-/* Plugin state: set in init, read-only afterwards (so shared by threads). */
-struct lx {
-	const aml_host *host;
-	aml_plugin *self;
-	char *python;        /* interpreter, absolute or as found on PATH */
-	double grace_s;      /* SIGTERM -> SIGKILL */
-	long threads;        /* default for the BLAS/OpenMP thread caps */
-	char **drop;         /* NULL-terminated env name patterns not inherited */
-};
-
-/* One captured stream of the child. */
-
-/* Everything one run() owns; released by lx_job_free(). */
-struct lx_job {
-	struct ek_stream out, err;
-	int devnull;           /* the child's stdin */
-	int status_r, status_w; /* exec status pipe: child -> parent */
-	char **envp;           /* owned strings, NULL-terminated */
-	size_t envn, envcap;
-	char *argv[3];         /* python (borrowed), script (borrowed), NULL */
-	char *buf;             /* EK_CHUNK bytes for read() */
-	int maxfd;             /* fallback bound for closing fds in the child */
-	pid_t parent_pid;      /* the agent, for the child's parent-death check */
-};
-
-/* What the child reports through the status pipe when it cannot exec. */
-enum lx_stage { LX_STAGE_SETSID = 1, LX_STAGE_CHDIR, LX_STAGE_STDIO, LX_STAGE_EXEC };
-
-/* The parent's view of the running child. */
-
-/* ------------------------------------------------------------------ */
-/* Small helpers.                                                      */
+#define LX_BACKSTOP_S 10.0  /* after grace_s, the agent SIGKILLs a stuck supervisor */
+/* init's check of the sandbox uid: exit 3 when the interpreter starts
+ * but finds no numpy */
+#define LX_PROBE_NUMPY "import sys\ntry:\n import numpy\nexcept ImportError:\n sys.exit(3)"
+#define LX_PROBE_NO_NUMPY "no numpy"
 
 /* ------------------------------------------------------------------ */
 /* Parameters.                                                         */
@@ -198,7 +217,119 @@ lx_free(struct lx *x)
 	for (i = 0; x->drop && x->drop[i]; i++)
 		free(x->drop[i]);
 	free(x->drop);
+	ek_cpus_free(x->cpus);
+	ek_gpus_free(x->gpus);
 	free(x);
+}
+
+/* An integer parameter in [lo, hi] into *out (left alone when unset). */
+static int
+lx_param_long(struct lx *x, const char *key, long lo, long hi, long *out, char *err,
+	      size_t errlen)
+{
+	const char *v = x->host->param(x->self, key);
+	char *end;
+	long n;
+
+	if (v == NULL)
+		return AML_OK;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno != 0 || end == v || *end != '\0' || n < lo || n > hi) {
+		ek_err(err, errlen, "%s must be an integer from %ld to %ld, got '%s'", key, lo,
+		       hi, v);
+		return AML_EINVAL;
+	}
+	*out = n;
+	return AML_OK;
+}
+
+/* Run "<python> -c <code>" as uid (0: as the agent), quietly: 1 when it
+ * exits 0; else 0, with why. */
+static int
+lx_probe(const struct lx *x, uid_t uid, const char *code, char *why, size_t whylen)
+{
+	char *argv[] = {x->python, "-c", (char *)code, NULL};
+	sigset_t all, old, none;
+	char ebuf[128];
+	int st = 0, null, e;
+	pid_t pid, r;
+
+	sigfillset(&all);
+	sigemptyset(&none);
+	if (pthread_sigmask(SIG_SETMASK, &all, &old) != 0) {
+		snprintf(why, whylen, "cannot block signals");
+		return 0;
+	}
+	pid = fork();
+	if (pid == 0) {
+		null = open("/dev/null", O_RDWR);
+		if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0 ||
+		    (uid != 0 && lx_become(uid, (gid_t)uid) != 0))
+			_exit(126);
+		(void)sigprocmask(SIG_SETMASK, &none, NULL);
+		execve(x->python, argv, environ);
+		_exit(127);
+	}
+	e = errno;
+	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (pid < 0) {
+		snprintf(why, whylen, "fork: %s", ek_strerror(e, ebuf, sizeof ebuf));
+		return 0;
+	}
+	while ((r = waitpid(pid, &st, 0)) < 0 && errno == EINTR)
+		;
+	if (r != pid)
+		snprintf(why, whylen, "cannot wait for it");
+	else if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		return 1;
+	else if (WIFEXITED(st) && WEXITSTATUS(st) == 127)
+		snprintf(why, whylen, "cannot execute it");
+	else if (WIFEXITED(st) && WEXITSTATUS(st) == 126)
+		snprintf(why, whylen, "cannot switch to that uid");
+	else if (WIFEXITED(st) && WEXITSTATUS(st) == 3 && strcmp(code, LX_PROBE_NUMPY) == 0)
+		snprintf(why, whylen, LX_PROBE_NO_NUMPY);
+	else if (WIFEXITED(st))
+		snprintf(why, whylen, "'-c %s' exits %d", code, WEXITSTATUS(st));
+	else
+		snprintf(why, whylen, "it died of signal %d", WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+	return 0;
+}
+
+/* As root, decide whether scripts run as sandbox_uid (see the file
+ * comment): it must start the interpreter, and import numpy when root
+ * can (packages installed for root alone, pip --user, are not its). */
+static void
+lx_decide_uid(struct lx *x)
+{
+	uid_t uid = (uid_t)x->sandbox_uid;
+	char why[128];
+
+	if (geteuid() != 0)
+		return;
+	if (x->sandbox_uid == 0) {
+		x->host->log(x->self, AML_LOG_INFO,
+			     "scripts run as root (sandbox_uid 0): max_procs does not bind them");
+		return;
+	}
+	if (access(x->python, X_OK) != 0)
+		return; /* said below; every run reports NOSTART */
+	if (lx_probe(x, uid, LX_PROBE_NUMPY, why, sizeof why)) {
+		x->drop_root = 1;
+		return;
+	}
+	if (strcmp(why, LX_PROBE_NO_NUMPY) == 0) {
+		if (!lx_probe(x, 0, "import numpy", why, sizeof why)) {
+			x->drop_root = 1; /* no numpy for anyone */
+			return;
+		}
+		snprintf(why, sizeof why, "cannot import numpy, which root can");
+	}
+	x->host->log(x->self, AML_LOG_WARN,
+		     "uid %ld cannot use %s (%s): scripts run as root, where max_procs does not bind; "
+		     "make the interpreter and its packages reachable for that uid, or set "
+		     "executor.local.sandbox_uid=0",
+		     x->sandbox_uid, x->python, why);
 }
 
 /* Read and check the parameters (see manifest.yaml). */
@@ -210,6 +341,7 @@ lx_init(const aml_host *host, aml_plugin *self, void **state, char *err,
 	const char *v;
 	char *end;
 	char ebuf[128];
+	int rc;
 
 	*state = NULL;
 	x = calloc(1, sizeof *x);
@@ -221,6 +353,11 @@ lx_init(const aml_host *host, aml_plugin *self, void **state, char *err,
 	x->self = self;
 	x->grace_s = 5;
 	x->threads = 1;
+	x->memory_mb = 8192;
+	x->max_file_mb = 2048;
+	x->max_procs = 256;
+	x->max_open_files = 4096;
+	x->sandbox_uid = 65534;
 
 	v = host->param(self, "kill_grace_s");
 	if (v != NULL) {
@@ -233,17 +370,35 @@ lx_init(const aml_host *host, aml_plugin *self, void **state, char *err,
 			return AML_EINVAL;
 		}
 	}
-	v = host->param(self, "threads");
-	if (v != NULL) {
-		errno = 0;
-		x->threads = strtol(v, &end, 10);
-		if (errno != 0 || end == v || *end != '\0' || x->threads < 1 ||
-		    x->threads > LX_MAX_THREADS) {
-			ek_err(err, errlen, "threads must be an integer from 1 to %d, got '%s'",
-			       LX_MAX_THREADS, v);
-			lx_free(x);
-			return AML_EINVAL;
-		}
+	if ((rc = lx_param_long(x, "threads", 1, LX_MAX_THREADS, &x->threads, err,
+				errlen)) != AML_OK ||
+	    (rc = lx_param_long(x, "memory_mb", 0, 1L << 30, &x->memory_mb, err,
+				errlen)) != AML_OK ||
+	    (rc = lx_param_long(x, "max_file_mb", 0, 1L << 30, &x->max_file_mb, err,
+				errlen)) != AML_OK ||
+	    (rc = lx_param_long(x, "max_procs", 1, 1L << 22, &x->max_procs, err,
+				errlen)) != AML_OK ||
+	    (rc = lx_param_long(x, "max_open_files", 16, 1L << 20, &x->max_open_files, err,
+				errlen)) != AML_OK ||
+	    (rc = lx_param_long(x, "sandbox_uid", 0, 65534, &x->sandbox_uid, err,
+				errlen)) != AML_OK) {
+		lx_free(x);
+		return rc;
+	}
+	v = host->param(self, "pin_cpus");
+	if (v != NULL && strcmp(v, "auto") != 0 && strcmp(v, "off") != 0) {
+		ek_err(err, errlen, "pin_cpus must be auto or off, got '%s'", v);
+		lx_free(x);
+		return AML_EINVAL;
+	}
+	if ((v == NULL || strcmp(v, "auto") == 0) &&
+	    (rc = ek_cpus_new(x->threads, &x->cpus, err, errlen)) != AML_OK) {
+		lx_free(x);
+		return rc;
+	}
+	if ((rc = ek_gpus_new(host, self, &x->gpus, err, errlen)) != AML_OK) {
+		lx_free(x);
+		return rc;
 	}
 	v = host->param(self, "env_drop");
 	x->drop = lx_split_patterns(v != NULL ? v : "*API_KEY*,*TOKEN*,*SECRET*,*PASSWORD*");
@@ -256,6 +411,7 @@ lx_init(const aml_host *host, aml_plugin *self, void **state, char *err,
 		lx_free(x);
 		return AML_ENOMEM;
 	}
+	lx_decide_uid(x);
 	/* Not an error: the interpreter may appear later, and each run reports
 	 * NOSTART with the reason.  Say it once now, though. */
 	if (access(x->python, X_OK) != 0)
@@ -273,7 +429,7 @@ lx_fini(void *state)
 }
 
 /* ------------------------------------------------------------------ */
-/* The child's environment.                                            */
+/* The script's environment.                                           */
 
 /* Set "KEY=VALUE" in the job's environment, replacing any entry with the
  * same key.  Returns 0 or -1 on oom. */
@@ -325,8 +481,9 @@ lx_env_dropped(const struct lx *x, const char *kv)
 }
 
 /* The agent's environment less env_drop, then the plugin's settings, then
- * the request's.  (Reading environ races with a concurrent setenv() in
- * another thread; the agent does not change its environment in a run.) */
+ * the request's, then the run's GPU share (which a request cannot widen).
+ * (Reading environ races with a concurrent setenv() in another thread;
+ * the agent does not change its environment in a run.) */
 static int
 lx_build_env(const struct lx *x, const aml_exec_request *req, struct lx_job *j,
 	     char *err, size_t errlen)
@@ -339,8 +496,11 @@ lx_build_env(const struct lx *x, const aml_exec_request *req, struct lx_job *j,
 		"NUMEXPR_NUM_THREADS",
 		"AML_N_JOBS", /* the workspace contract's thread count for n_jobs */
 	};
-	char kv[64];
+	char kv[64], *home = NULL, *abs;
+	const char *w;
+	struct stat st;
 	size_t i;
+	int bad;
 
 	for (i = 0; environ != NULL && environ[i] != NULL; i++) {
 		if (strchr(environ[i], '=') == NULL || lx_env_dropped(x, environ[i]))
@@ -356,6 +516,22 @@ lx_build_env(const struct lx *x, const aml_exec_request *req, struct lx_job *j,
 		if (lx_env_set(j, kv) != 0)
 			goto oom;
 	}
+	if (j->drop) {
+		/* the agent's HOME is not the sandbox uid's */
+		abs = realpath(req->workdir, NULL);
+		w = abs != NULL ? abs : req->workdir;
+		home = malloc(strlen(w) + sizeof "HOME=/working");
+		if (home != NULL) {
+			sprintf(home, "HOME=%s/working", w);
+			if (stat(home + 5, &st) != 0 || !S_ISDIR(st.st_mode))
+				sprintf(home, "HOME=%s", w);
+		}
+		free(abs);
+		bad = home == NULL || lx_env_set(j, home) != 0;
+		free(home);
+		if (bad)
+			goto oom;
+	}
 	for (i = 0; req->env != NULL && req->env[i] != NULL; i++) {
 		const char *eq = strchr(req->env[i], '=');
 
@@ -366,14 +542,14 @@ lx_build_env(const struct lx *x, const aml_exec_request *req, struct lx_job *j,
 		if (lx_env_set(j, req->env[i]) != 0)
 			goto oom;
 	}
+	if (lx_env_set(j, ek_gpus_visible(x->gpus, j->gpu_share)) != 0 ||
+	    lx_env_set(j, ek_gpus_count(x->gpus, j->gpu_share)) != 0)
+		goto oom;
 	return AML_OK;
 oom:
 	ek_err(err, errlen, "out of memory building the environment");
 	return AML_ENOMEM;
 }
-
-/* ------------------------------------------------------------------ */
-/* Output capture.                                                     */
 
 /* ------------------------------------------------------------------ */
 /* The job.                                                            */
@@ -387,10 +563,12 @@ lx_job_init(struct lx_job *j)
 	j->out.rfd = j->out.wfd = j->out.file = -1;
 	j->err.rfd = j->err.wfd = j->err.file = -1;
 	j->devnull = j->status_r = j->status_w = -1;
+	j->cpu_slot = j->gpu_share = -1;
 }
 
+/* Frees what the job owns and gives back its CPU slot and GPU share. */
 static void
-lx_job_free(struct lx_job *j)
+lx_job_free(const struct lx *x, struct lx_job *j)
 {
 	size_t i;
 	struct ek_stream *s[2] = {&j->out, &j->err};
@@ -408,9 +586,89 @@ lx_job_free(struct lx_job *j)
 		free(j->envp[i]);
 	free(j->envp);
 	free(j->buf);
+	if (j->cpu_slot >= 0)
+		ek_cpus_release(x->cpus, j->cpu_slot);
+	ek_gpus_release(x->gpus, j->gpu_share);
+	j->cpu_slot = j->gpu_share = -1;
 }
 
-/* Everything the child needs, made before the fork. */
+/* Tasks (threads included) of real uid uid now, as RLIMIT_NPROC counts
+ * them: from /proc/<pid>/status, so only this PID namespace's. */
+static long
+lx_count_tasks(uid_t uid)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	char path[300], buf[4096], *p;
+	long n = 0, threads;
+	ssize_t len;
+	int fd;
+
+	if (d == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL) {
+		if (!isdigit((unsigned char)e->d_name[0]))
+			continue;
+		snprintf(path, sizeof path, "/proc/%s/status", e->d_name);
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+			continue;
+		len = read(fd, buf, sizeof buf - 1);
+		(void)close(fd);
+		if (len <= 0)
+			continue;
+		buf[len] = '\0';
+		p = strstr(buf, "\nUid:");
+		if (p == NULL || strtoul(p + 5, NULL, 10) != (unsigned long)uid)
+			continue;
+		p = strstr(buf, "\nThreads:");
+		threads = p != NULL ? strtol(p + 9, NULL, 10) : 1;
+		n += threads > 0 ? threads : 1;
+	}
+	closedir(d);
+	return n;
+}
+
+/* Lower rl to the agent's own hard limit of res (only root may raise
+ * one, and the script's limits are set before it leaves root). */
+static void
+lx_clamp(int res, struct rlimit *rl)
+{
+	struct rlimit cur;
+
+	if (geteuid() == 0 || getrlimit(res, &cur) != 0 || cur.rlim_max == RLIM_INFINITY)
+		return;
+	if (rl->rlim_max > cur.rlim_max)
+		rl->rlim_max = cur.rlim_max;
+	if (rl->rlim_cur > rl->rlim_max)
+		rl->rlim_cur = rl->rlim_max;
+}
+
+/* The resource limits of one run (see the file comment). */
+static void
+lx_job_limits(const struct lx *x, const aml_exec_request *req, struct lx_job *j)
+{
+	struct lx_limits *l = &j->lim;
+	double cpu = req->timeout_s * (double)x->threads * 2 + 10;
+	uid_t uid = j->drop ? j->uid : getuid();
+	long base = uid != 0 ? lx_count_tasks(uid) : 0;
+
+	l->set_as = x->memory_mb > 0;
+	l->as.rlim_cur = l->as.rlim_max = (rlim_t)x->memory_mb << 20;
+	l->set_fsize = x->max_file_mb > 0;
+	l->fsize.rlim_cur = l->fsize.rlim_max = (rlim_t)x->max_file_mb << 20;
+	l->nproc.rlim_cur = l->nproc.rlim_max = (rlim_t)(base + x->max_procs);
+	l->nofile.rlim_cur = l->nofile.rlim_max = (rlim_t)x->max_open_files;
+	/* SIGXCPU at the soft limit, SIGKILL at the hard one. */
+	l->cpu.rlim_cur = cpu > 1e9 ? (rlim_t)1e9 : (rlim_t)cpu;
+	l->cpu.rlim_max = l->cpu.rlim_cur + 5;
+	lx_clamp(RLIMIT_AS, &l->as);
+	lx_clamp(RLIMIT_FSIZE, &l->fsize);
+	lx_clamp(RLIMIT_NPROC, &l->nproc);
+	lx_clamp(RLIMIT_NOFILE, &l->nofile);
+	lx_clamp(RLIMIT_CPU, &l->cpu);
+}
+
+/* Everything the children need, made before the fork. */
 static int
 lx_job_prepare(const struct lx *x, const aml_exec_request *req, size_t cap,
 	       struct lx_job *j, char *err, size_t errlen)
@@ -419,6 +677,9 @@ lx_job_prepare(const struct lx *x, const aml_exec_request *req, size_t cap,
 	char ebuf[128];
 	struct rlimit rl;
 
+	j->uid = (uid_t)x->sandbox_uid;
+	j->gid = (gid_t)x->sandbox_uid;
+	j->grace_s = x->grace_s;
 	if ((rc = ek_stream_open(&j->out, req->workdir, cap, err, errlen)) != AML_OK ||
 	    (rc = ek_stream_open(&j->err, req->workdir, cap, err, errlen)) != AML_OK)
 		return rc;
@@ -444,6 +705,11 @@ lx_job_prepare(const struct lx *x, const aml_exec_request *req, size_t cap,
 		ek_err(err, errlen, "out of memory");
 		return AML_ENOMEM;
 	}
+	lx_job_limits(x, req, j);
+	if (x->cpus != NULL) {
+		j->cpu_slot = ek_cpus_acquire(x->cpus, &j->cpus);
+		j->pin = 1;
+	}
 	j->argv[0] = x->python;
 	j->argv[1] = (char *)req->script;
 	j->argv[2] = NULL;
@@ -455,80 +721,121 @@ lx_job_prepare(const struct lx *x, const aml_exec_request *req, size_t cap,
 	return AML_OK;
 }
 
-/* ------------------------------------------------------------------ */
-/* The child, between fork() and exec(): async-signal-safe calls only.  */
-
-static void __attribute__((noreturn))
-lx_child_fail(const struct lx_job *j, int stage, int e)
+/* Can uid (gid) search every folder above dir, so as to reach dir by its
+ * absolute path?  Python opens its script by one.  From the mode bits (an
+ * ACL that grants more is not seen: the run is then only less confined). */
+static int
+lx_uid_reaches(const char *dir, uid_t uid, gid_t gid)
 {
-	struct ek_child_err ce = {stage, e};
-	const char *p = (const char *)&ce;
-	size_t n = sizeof ce;
+	char *real = realpath(dir, NULL), *p;
+	struct stat st;
+	int ok = 1;
 
-	while (n > 0) {
-		ssize_t w = write(j->status_w, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			break;
-		p += w;
-		n -= (size_t)w;
+	if (real == NULL)
+		return 0;
+	for (p = real; ok && (p = strchr(p, '/')) != NULL; p++) {
+		*p = '\0';
+		ok = stat(real[0] ? real : "/", &st) == 0 &&
+		     ((st.st_mode & S_IXOTH) || (st.st_uid == uid && (st.st_mode & S_IXUSR)) ||
+		      (st.st_gid == gid && (st.st_mode & S_IXGRP)));
+		*p = '/';
 	}
-	_exit(127);
+	free(real);
+	return ok;
 }
 
-static void __attribute__((noreturn))
-lx_child(const struct lx_job *j, const char *workdir)
+/* Whether this run's script runs as sandbox_uid (the agent is root and
+ * that uid can run the interpreter): only when it reaches the workdir,
+ * else as root, which is said once. */
+static int
+lx_drop_here(struct lx *x, const char *workdir)
 {
-	struct sigaction sa;
-	sigset_t none;
-	struct rlimit nocore = {0, 0};
-	int sig;
+	if (lx_uid_reaches(workdir, (uid_t)x->sandbox_uid, (gid_t)x->sandbox_uid))
+		return 1;
+	if (!__atomic_exchange_n(&x->warned_reach, 1, __ATOMIC_RELAXED))
+		x->host->log(x->self, AML_LOG_WARN,
+			     "uid %ld cannot reach %s (a folder above it is closed to others): "
+			     "scripts there run as root, where max_procs does not bind; open the "
+			     "folders above the run directory (chmod o+x), or set "
+			     "executor.local.sandbox_uid=0 (said once)",
+			     x->sandbox_uid, workdir);
+	return 0;
+}
 
-	if (setsid() < 0)
-		lx_child_fail(j, LX_STAGE_SETSID, errno);
-	/* If the agent dies (killed, Ctrl-C) the script must not run on
-	 * unattended: it gets SIGKILL when the forking thread goes away.  The
-	 * parent may already be gone by now, so check once by hand. */
-	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() != j->parent_pid)
-		_exit(127);
-	/* Handlers are reset by exec, but ignored signals are inherited (an
-	 * agent often ignores SIGPIPE); then unblock everything, since the
-	 * parent blocked all signals around fork(). */
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = SIG_DFL;
-	sigemptyset(&sa.sa_mask);
-	for (sig = 1; sig < NSIG; sig++)
-		(void)sigaction(sig, &sa, NULL); /* EINVAL for KILL, STOP, libc's own */
-	sigemptyset(&none);
-	if (chdir(workdir) != 0)
-		lx_child_fail(j, LX_STAGE_CHDIR, errno);
-	if (dup2(j->devnull, 0) < 0 || dup2(j->out.wfd, 1) < 0 || dup2(j->err.wfd, 2) < 0)
-		lx_child_fail(j, LX_STAGE_STDIO, errno);
-	/* A crashing script leaves no core file in the workdir. */
-	(void)setrlimit(RLIMIT_CORE, &nocore);
-	ek_child_close_range(3, (unsigned)j->status_w - 1, j->maxfd);
-	ek_child_close_range((unsigned)j->status_w + 1, ~0U, j->maxfd);
-	(void)sigprocmask(SIG_SETMASK, &none, NULL);
-	execve(j->argv[0], j->argv, j->envp);
-	lx_child_fail(j, LX_STAGE_EXEC, errno);
+/* As root with scripts as sandbox_uid, give that uid the workdir and its
+ * working/ and submission/ (not following symlinks), so it can write
+ * there. */
+static int
+lx_chown_workdir(const struct lx *x, const struct lx_job *j, const char *workdir, char *err,
+		 size_t errlen)
+{
+	static const char *const sub[] = {".", "working", "submission"};
+	char ebuf[128];
+	size_t i;
+	int dfd;
+
+	if (!j->drop)
+		return AML_OK;
+	dfd = open(workdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		ek_err(err, errlen, "cannot open workdir %s: %s", workdir,
+		       ek_strerror(errno, ebuf, sizeof ebuf));
+		return AML_EIO;
+	}
+	for (i = 0; i < sizeof sub / sizeof sub[0]; i++)
+		if (fchownat(dfd, sub[i], (uid_t)x->sandbox_uid, (gid_t)x->sandbox_uid,
+			     AT_SYMLINK_NOFOLLOW) != 0 && errno != ENOENT) {
+			ek_err(err, errlen, "cannot give %s/%s to uid %ld: %s", workdir, sub[i],
+			       x->sandbox_uid, ek_strerror(errno, ebuf, sizeof ebuf));
+			(void)close(dfd);
+			return AML_EIO;
+		}
+	(void)close(dfd);
+	return AML_OK;
 }
 
 /* ------------------------------------------------------------------ */
-/* The parent: supervise, kill, reap.                                  */
+/* Results.                                                            */
 
-/* Turn the finished watch into the result's outcome and detail line. */
+/* Which limit a script's end may be due to, for the detail line, or "":
+ * sig is the killing signal (0 when it exited), line its last stderr
+ * line, cpu_s the CPU time of the run. */
 static void
-lx_fill_result(const struct lx *x, const aml_exec_request *req,
-	       const struct lx_job *j, const struct ek_watch *w, aml_exec_result *res)
+lx_limit_note(const struct lx *x, const struct lx_job *j, int sig, const char *line,
+	      double cpu_s, char *out, size_t len)
 {
-	char detail[EK_DETAIL_MAX + 128], line[EK_DETAIL_MAX];
+	out[0] = '\0';
+	if (sig == SIGXCPU || (sig == SIGKILL && cpu_s >= (double)j->lim.cpu.rlim_cur))
+		snprintf(out, len, "CPU time limit: %llu s", (unsigned long long)j->lim.cpu.rlim_cur);
+	else if (sig == SIGXFSZ || (sig == 0 && j->lim.set_fsize && strstr(line, "File too large")))
+		snprintf(out, len, "file size limit: max_file_mb %ld", x->max_file_mb);
+	else if (sig == SIGKILL)
+		snprintf(out, len, "maybe out of memory");
+	else if (j->lim.set_as && (sig == SIGSEGV || sig == SIGBUS || sig == SIGABRT))
+		snprintf(out, len, "maybe the memory limit: memory_mb %ld", x->memory_mb);
+	else if (j->lim.set_as && sig == 0 &&
+		 (strstr(line, "MemoryError") || strstr(line, "Cannot allocate memory") ||
+		  strstr(line, "std::bad_alloc")))
+		snprintf(out, len, "memory limit: memory_mb %ld", x->memory_mb);
+	else if (sig == 0 && (strstr(line, "can't start new thread") ||
+			      (strstr(line, "BlockingIOError") &&
+			       strstr(line, "Resource temporarily unavailable"))))
+		snprintf(out, len, "process limit: max_procs %ld", x->max_procs);
+	else if (sig == 0 && strstr(line, "Too many open files"))
+		snprintf(out, len, "open files limit: max_open_files %ld", x->max_open_files);
+}
+
+/* Turn the supervisor's report into the result's outcome and detail. */
+static void
+lx_fill_result(const struct lx *x, const aml_exec_request *req, const struct lx_job *j,
+	       const struct ek_watch *w, const struct lx_report *rep, aml_exec_result *res)
+{
+	char detail[EK_DETAIL_MAX + 256], line[EK_DETAIL_MAX], note[128];
 	const char *name;
-	int st = w->status;
+	int st = rep->status;
 
 	res->wall_s = ek_now() - w->start;
+	/* the supervisor's own, with every process it reaped: the whole tree */
 	res->cpu_s = (double)w->ru.ru_utime.tv_sec + (double)w->ru.ru_utime.tv_usec / 1e6 +
 		     (double)w->ru.ru_stime.tv_sec + (double)w->ru.ru_stime.tv_usec / 1e6;
 	res->output_bytes = j->out.total + j->err.total;
@@ -538,9 +845,9 @@ lx_fill_result(const struct lx *x, const aml_exec_request *req,
 	if (WIFSIGNALED(st))
 		res->term_signal = WTERMSIG(st);
 
-	if (w->termed) {
+	if (rep->termed) {
 		res->outcome = AML_EXEC_TIMEOUT;
-		if (w->killed)
+		if (rep->killed)
 			snprintf(detail, sizeof detail,
 				 "timed out after %g s (SIGTERM ignored, SIGKILL after %g s)",
 				 req->timeout_s, x->grace_s);
@@ -548,28 +855,24 @@ lx_fill_result(const struct lx *x, const aml_exec_request *req,
 			snprintf(detail, sizeof detail, "timed out after %g s", req->timeout_s);
 	} else if (WIFSIGNALED(st)) {
 		res->outcome = AML_EXEC_KILLED;
+		lx_limit_note(x, j, WTERMSIG(st), "", res->cpu_s, note, sizeof note);
 		name = ek_signame(WTERMSIG(st));
-		if (name != NULL)
-			snprintf(detail, sizeof detail, "killed by signal %d (%s)",
-				 WTERMSIG(st), name);
-		else
-			snprintf(detail, sizeof detail, "killed by signal %d", WTERMSIG(st));
+		snprintf(detail, sizeof detail, "killed by signal %d (%s%s%s)", WTERMSIG(st),
+			 name != NULL ? name : "?", note[0] ? "; " : "", note);
 	} else if (WEXITSTATUS(st) == 0) {
 		res->outcome = AML_EXEC_OK;
 		snprintf(detail, sizeof detail, "exit status 0");
 	} else {
 		res->outcome = AML_EXEC_CRASHED;
 		ek_last_stderr_line(req->workdir, line, sizeof line);
-		if (line[0] != '\0')
-			snprintf(detail, sizeof detail, "exit status %d: %s",
-				 WEXITSTATUS(st), line);
-		else
-			snprintf(detail, sizeof detail, "exit status %d", WEXITSTATUS(st));
+		lx_limit_note(x, j, 0, line, res->cpu_s, note, sizeof note);
+		snprintf(detail, sizeof detail, "exit status %d%s%s%s%s%s", WEXITSTATUS(st),
+			 line[0] ? ": " : "", line, note[0] ? " (" : "", note, note[0] ? ")" : "");
 	}
 	res->detail = x->host->mem_strdup(detail);
 }
 
-/* The result of a child that never reached the script. */
+/* The result of a script that never started. */
 static void
 lx_fill_nostart(const struct lx *x, const aml_exec_request *req,
 		const struct ek_child_err *ce, const struct ek_watch *w,
@@ -591,11 +894,42 @@ lx_fill_nostart(const struct lx *x, const aml_exec_request *req,
 	case LX_STAGE_SETSID:
 		snprintf(detail, sizeof detail, "cannot start a new session: %s", why);
 		break;
+	case LX_STAGE_RLIMIT:
+		snprintf(detail, sizeof detail, "cannot set the resource limits: %s", why);
+		break;
+	case LX_STAGE_USER:
+		snprintf(detail, sizeof detail, "cannot switch to uid %ld: %s", x->sandbox_uid, why);
+		break;
+	case LX_STAGE_FORK:
+		snprintf(detail, sizeof detail, "cannot fork the script: %s", why);
+		break;
+	case LX_STAGE_SUBREAPER:
+		snprintf(detail, sizeof detail, "cannot become a child subreaper: %s", why);
+		break;
 	default:
 		snprintf(detail, sizeof detail, "cannot set up stdin/stdout/stderr: %s", why);
 		break;
 	}
 	res->detail = x->host->mem_strdup(detail);
+}
+
+/* Read the supervisor's final report (it has exited): 1 when whole. */
+static int
+lx_read_report(int fd, struct lx_report *rep)
+{
+	char *p = (char *)rep;
+	size_t got = 0;
+
+	while (got < sizeof *rep) {
+		ssize_t n = read(fd, p + got, sizeof *rep - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	return got == sizeof *rep;
 }
 
 /* Check the request's arguments and that workdir/script exist. */
@@ -649,8 +983,9 @@ static int
 lx_run(void *state, const aml_exec_request *req, aml_exec_result *res, char *err,
        size_t errlen)
 {
-	const struct lx *x = state;
+	struct lx *x = state;
 	struct lx_job j;
+	struct lx_report rep;
 	struct ek_watch w;
 	struct ek_child_err ce;
 	sigset_t all, old;
@@ -670,11 +1005,14 @@ lx_run(void *state, const aml_exec_request *req, aml_exec_result *res, char *err
 	lx_job_init(&j);
 	memset(&w, 0, sizeof w);
 	w.pidfd = -1;
-	if ((rc = lx_job_prepare(x, req, cap, &j, err, errlen)) != AML_OK)
+	j.gpu_share = ek_gpus_acquire(x->gpus); /* may wait for one */
+	j.drop = x->drop_root && lx_drop_here(x, req->workdir);
+	if ((rc = lx_job_prepare(x, req, cap, &j, err, errlen)) != AML_OK ||
+	    (rc = lx_chown_workdir(x, &j, req->workdir, err, errlen)) != AML_OK)
 		goto out;
 
 	/* Block every signal across fork() so no handler of the agent runs
-	 * in the child before it has reset them. */
+	 * in the children before they have reset them. */
 	sigfillset(&all);
 	if ((e = pthread_sigmask(SIG_SETMASK, &all, &old)) != 0) {
 		ek_err(err, errlen, "pthread_sigmask: %s", ek_strerror(e, ebuf, sizeof ebuf));
@@ -684,7 +1022,7 @@ lx_run(void *state, const aml_exec_request *req, aml_exec_result *res, char *err
 	w.start = ek_now();
 	w.pid = fork();
 	if (w.pid == 0)
-		lx_child(&j, req->workdir);
+		lx_supervisor(&j, req->workdir);
 	e = errno;
 	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (w.pid < 0) {
@@ -698,7 +1036,7 @@ lx_run(void *state, const aml_exec_request *req, aml_exec_result *res, char *err
 	ek_close(&j.devnull);
 	ek_close(&j.status_w);
 
-	failed = ek_read_exec_status(j.status_r, &ce);
+	failed = ek_read_exec_status(j.status_r, &ce) && ce.stage != LX_STAGE_RUNNING;
 	if (failed) {
 		if ((e = ek_reap(&w)) != 0) {
 			ek_err(err, errlen, "lost child %d: %s", (int)w.pid,
@@ -719,7 +1057,10 @@ lx_run(void *state, const aml_exec_request *req, aml_exec_result *res, char *err
 		w.pidfd = -1; /* old kernel: poll with EK_TICK_MS instead */
 #endif
 	{
-		ek_sup sup = {x->host, x->self, x->grace_s, &j.out, &j.err, j.buf};
+		/* SIGTERM tells the supervisor the time is up; it kills the
+		 * script after grace_s itself, and is SIGKILLed only when it
+		 * has not finished LX_BACKSTOP_S after that. */
+		ek_sup sup = {x->host, x->self, x->grace_s + LX_BACKSTOP_S, &j.out, &j.err, j.buf};
 
 		rc = ek_supervise(&sup, &w, err, errlen);
 	}
@@ -733,9 +1074,25 @@ lx_run(void *state, const aml_exec_request *req, aml_exec_result *res, char *err
 			     req->workdir,
 			     ek_strerror(j.out.write_errno ? j.out.write_errno : j.err.write_errno,
 					 ebuf, sizeof ebuf));
-	lx_fill_result(x, req, &j, &w, res);
+	memset(&rep, 0, sizeof rep);
+	if (!lx_read_report(j.status_r, &rep)) {
+		if (w.killed) {
+			/* stuck past the backstop: report the time limit */
+			rep.status = w.status;
+			rep.termed = rep.killed = 1;
+			x->host->log(x->self, AML_LOG_WARN,
+				     "%s: the supervisor did not stop the script in time; "
+				     "processes it adopted may still run", req->workdir);
+		} else {
+			ek_err(err, errlen, "the supervisor (pid %d) ended without a report (wait status %d)",
+			       (int)w.pid, w.status);
+			rc = AML_EIO;
+			goto out;
+		}
+	}
+	lx_fill_result(x, req, &j, &w, &rep, res);
 out:
-	lx_job_free(&j);
+	lx_job_free(x, &j);
 	return rc;
 }
 

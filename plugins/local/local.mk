@@ -1,8 +1,10 @@
-# plugins/local/ — the local executor: each script runs as a child process
-# group on this machine.  A libtool module; reaches the core only through
-# the aml_host table, so it does not link core/libamlcore.
+# plugins/local/ — the local executor: each script runs on this machine
+# under a supervisor process of its own, with resource limits.  A libtool
+# module; reaches the core only through the aml_host table, so it does not
+# link core/libamlcore.
 pkglib_LTLIBRARIES += plugins/local/local.la
-plugins_local_local_la_SOURCES = plugins/local/local.c \
+plugins_local_local_la_SOURCES = plugins/local/local.c plugins/local/local.h \
+	plugins/local/child.c \
 	plugins/common/execkit.c plugins/common/execkit.h
 plugins_local_local_la_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/plugins/common -DEK_NAME='"local"'
 plugins_local_local_la_LDFLAGS = $(AM_LDFLAGS) $(AML_MODULE_FLAGS)
