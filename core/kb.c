@@ -52,7 +52,7 @@ typedef struct kb_item {
 	unsigned types;       /* bit 1 << aml_task_type; 0 = any */
 	unsigned outputs;     /* bit 1 << aml_output_kind; 0 = any */
 	uint32_t modalities;  /* AML_MOD_* bits; 0 = any */
-	long max_rows, max_features, min_rows; /* 0 = no limit */
+	long max_rows, max_features, min_rows, min_features; /* 0 = no limit */
 	long priority;
 	char **modules;
 	size_t n_modules;
@@ -349,11 +349,12 @@ parse_limits(vctx *v, const aml_ynode *root, kb_item *it)
 	for (i = 0; i < l->n; i++) {
 		long *dst = strcmp(l->keys[i], "max_rows") == 0 ? &it->max_rows
 			: strcmp(l->keys[i], "max_features") == 0 ? &it->max_features
-			: strcmp(l->keys[i], "min_rows") == 0 ? &it->min_rows : NULL;
+			: strcmp(l->keys[i], "min_rows") == 0 ? &it->min_rows
+			: strcmp(l->keys[i], "min_features") == 0 ? &it->min_features : NULL;
 
 		if (dst == NULL)
 			return vfail(v, l->items[i], "unknown limit '%s' (max_rows, "
-				     "max_features, min_rows)", l->keys[i]);
+				     "max_features, min_rows, min_features)", l->keys[i]);
 		if (parse_count(v, l->items[i], l->keys[i], dst) != 0)
 			return -1;
 	}
@@ -1142,13 +1143,64 @@ missing_has(const char *text, const char *mod)
 	return 0;
 }
 
+/* Drop the entries drop() says go (it writes why, logged as an info
+ * line), and rebuild the index.  The index of what stays is built first,
+ * so that running out of memory (AML_ENOMEM) drops nothing. */
+static int
+kb_filter(aml_kb *kb, int (*drop)(const kb_item *, void *, char *, size_t), void *ctx)
+{
+	char why[256];
+	kb_item **keep;
+	aml_bm25 *ix;
+	size_t i, kept;
+
+	keep = calloc(kb->n + 1, sizeof *keep);
+	for (i = kept = 0; keep && i < kb->n; i++)
+		if (!drop(kb->items[i], ctx, why, sizeof why))
+			keep[kept++] = kb->items[i];
+	if (keep == NULL)
+		return AML_ENOMEM;
+	if (kept == kb->n) {
+		free(keep);
+		return AML_OK;
+	}
+	ix = build_index(keep, kept);
+	if (ix == NULL) {
+		free(keep);
+		return AML_ENOMEM;
+	}
+	for (i = 0; i < kb->n; i++)
+		if (drop(kb->items[i], ctx, why, sizeof why)) {
+			aml_info("kb: skipping %s: %s", kb->items[i]->id, why);
+			item_free(kb->items[i]);
+		}
+	memcpy(kb->items, keep, kept * sizeof *keep);
+	kb->n = kept;
+	aml_bm25_free(kb->ix);
+	kb->ix = ix;
+	free(keep);
+	return AML_OK;
+}
+
+/* An entry needing a module of the list `missing` (run_check's output). */
+static int
+drop_missing_module(const kb_item *it, void *ctx, char *why, size_t whylen)
+{
+	size_t j;
+
+	for (j = 0; j < it->n_modules; j++)
+		if (missing_has(ctx, it->modules[j])) {
+			snprintf(why, whylen, "module %s not importable", it->modules[j]);
+			return 1;
+		}
+	return 0;
+}
+
 int
 aml_kb_check_modules(aml_kb *kb, const char *python, char *err, size_t errlen)
 {
 	char **mods = NULL, *missing = NULL;
-	kb_item **keep;
-	aml_bm25 *ix;
-	size_t n = 0, i, j, k, kept;
+	size_t n = 0, i, j, k;
 	int rc;
 
 	for (i = 0; i < kb->n; i++)
@@ -1172,45 +1224,81 @@ aml_kb_check_modules(aml_kb *kb, const char *python, char *err, size_t errlen)
 	free(mods);
 	if (rc != AML_OK)
 		return rc;
-	/* the index of what stays is built first, so that running out of
-	 * memory drops nothing */
-	keep = calloc(kb->n + 1, sizeof *keep);
-	for (i = kept = 0; keep && i < kb->n; i++) {
-		const kb_item *it = kb->items[i];
-
-		for (j = 0; j < it->n_modules && !missing_has(missing, it->modules[j]); j++)
-			;
-		if (j == it->n_modules)
-			keep[kept++] = kb->items[i];
-	}
-	ix = keep && kept < kb->n ? build_index(keep, kept) : NULL;
-	if (keep == NULL || (kept < kb->n && ix == NULL)) {
-		free(keep);
-		free(missing);
-		aml_seterr(err, errlen, "kb: out of memory checking modules");
-		return AML_ENOMEM;
-	}
-	for (i = 0; kept < kb->n && i < kb->n; i++) {
-		kb_item *it = kb->items[i];
-		const char *bad = NULL;
-
-		for (j = 0; j < it->n_modules && bad == NULL; j++)
-			if (missing_has(missing, it->modules[j]))
-				bad = it->modules[j];
-		if (bad) {
-			aml_info("kb: skipping %s: module %s not importable", it->id, bad);
-			item_free(it);
-		}
-	}
-	if (kept < kb->n) {
-		memcpy(kb->items, keep, kept * sizeof *keep);
-		kb->n = kept;
-		aml_bm25_free(kb->ix);
-		kb->ix = ix;
-	}
-	free(keep);
+	rc = kb_filter(kb, drop_missing_module, missing);
 	free(missing);
-	return AML_OK;
+	if (rc != AML_OK)
+		aml_seterr(err, errlen, "kb: out of memory checking modules");
+	return rc;
+}
+
+/* Whether the comma-separated list names name[0..len) (spaces around
+ * the names ignored). */
+static int
+list_has(const char *list, const char *name, size_t len)
+{
+	const char *p = list;
+
+	while (*p) {
+		size_t n;
+
+		p += strspn(p, " ,");
+		n = strcspn(p, ",");
+		while (n && p[n - 1] == ' ')
+			n--;
+		if (n == len && strncmp(p, name, len) == 0)
+			return 1;
+		p += strcspn(p, ",");
+	}
+	return 0;
+}
+
+/* The entries of packs not named in the list ctx go. */
+static int
+drop_other_pack(const kb_item *it, void *ctx, char *why, size_t whylen)
+{
+	if (list_has(ctx, it->pack, strlen(it->pack)))
+		return 0;
+	snprintf(why, whylen, "pack %s is not in kb.packs", it->pack);
+	return 1;
+}
+
+int
+aml_kb_keep_packs(aml_kb *kb, const char *names, char *err, size_t errlen)
+{
+	const char *p = names;
+	size_t i;
+	int rc;
+
+	if (names == NULL || names[strspn(names, " ,")] == '\0')
+		return AML_OK;
+	/* every name must be a loaded pack: a typo would silently drop all */
+	while (*p) {
+		size_t n;
+
+		p += strspn(p, " ,");
+		n = strcspn(p, ",");
+		while (n && p[n - 1] == ' ')
+			n--;
+		for (i = 0; n && i < kb->n_packs; i++)
+			if (strlen(kb->packs[i]->name) == n && strncmp(kb->packs[i]->name, p, n) == 0)
+				break;
+		if (n && i == kb->n_packs) {
+			aml_sb have = {0};
+
+			for (i = 0; i < kb->n_packs; i++)
+				aml_sb_printf(&have, "%s%s", i ? ", " : "", kb->packs[i]->name);
+			aml_seterr(err, errlen, "kb.packs names '%.*s', which is not a loaded "
+				   "knowledge pack (loaded: %s)", (int)n, p,
+				   have.s ? have.s : "none");
+			aml_sb_free(&have);
+			return AML_EINVAL;
+		}
+		p += strcspn(p, ",");
+	}
+	rc = kb_filter(kb, drop_other_pack, (void *)names);
+	if (rc != AML_OK)
+		aml_seterr(err, errlen, "kb: out of memory selecting packs");
+	return rc;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1235,6 +1323,9 @@ applicable(const kb_item *it, const aml_task *t)
 	}
 	if (t->n_features && it->max_features
 	    && t->n_features > (size_t)it->max_features)
+		return 0;
+	if (t->n_features && it->min_features
+	    && t->n_features < (size_t)it->min_features)
 		return 0;
 	return 1;
 }

@@ -23,7 +23,8 @@
  *   task_types  [binary, multiclass, regression, multi_regression]; empty = any
  *   outputs     [label, proba, class_proba, value]; empty = any
  *   modalities  [tabular, text, image, timeseries]; empty = any
- *   limits      {max_rows, max_features, min_rows}: non-negative integers
+ *   limits      {max_rows, max_features, min_rows, min_features}:
+ *               non-negative integers
  *   priority    integer, default 50: breaks ties in ranking (higher first)
  *   code        a Python template with {{slot}} names, or
  *   code_file   the template's path relative to the pack folder
@@ -109,6 +110,13 @@ int aml_kb_check_modules(aml_kb *kb, const char *python, char *err,
  * retriever not used: <why>; its entries are ranked by BM25"); only
  * AML_ENOMEM fails the call.  Call it after aml_kb_check_modules(). */
 int aml_kb_open_retrievers(aml_kb *kb, struct aml_context *ctx);
+
+/* Keep only the entries of the packs named in the comma-separated list
+ * names (the `kb.packs` ablation switch); NULL or "" keeps everything.  A
+ * name that is not a loaded pack is AML_EINVAL with a line listing the
+ * loaded ones; each dropped entry is an info line.  Call it, like
+ * aml_kb_check_modules(), before handing entries out. */
+int aml_kb_keep_packs(aml_kb *kb, const char *names, char *err, size_t errlen);
 
 /* Select and rank entries (named _search, not _query: aml_kb_query is the
  * query struct's type name in plugin.h): q->level and q->id filter exactly (an unknown

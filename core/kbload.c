@@ -164,6 +164,8 @@ aml_kb_load_all(const aml_config *cfg, const aml_registry *reg,
 			rc = load_pack(kb, &s, it->manifest->dir);
 	}
 	seen_free(&s);
+	if (rc == AML_OK && cfg)
+		rc = aml_kb_keep_packs(kb, aml_config_get(cfg, "kb.packs"), err, errlen);
 	if (rc == AML_OK && python)
 		rc = aml_kb_check_modules(kb, python, err, errlen);
 	if (rc == AML_OK && ctx)

@@ -26,9 +26,11 @@ struct aml_context;
  * aml_kb_free), drop the entries whose modules python cannot import
  * (aml_kb_check_modules; python NULL: no check), then, when ctx is not
  * NULL, open the packs' retrievers with ctx (aml_kb_open_retrievers; the
- * caller sets ctx->kb = *out).  cfg may be NULL (no kb.path), reg too (no
- * registry packs).  Fails only when out of memory or when the module
- * check cannot run (err says why; nothing is loaded then). */
+ * caller sets ctx->kb = *out).  With cfg, only the packs its kb.packs
+ * names are kept (aml_kb_keep_packs).  cfg may be NULL (no kb.path, no
+ * kb.packs), reg too (no registry packs).  Fails when out of memory, when
+ * kb.packs names a pack that is not loaded, or when the module check
+ * cannot run (err says why; nothing is loaded then). */
 int aml_kb_load_all(const aml_config *cfg, const aml_registry *reg,
 		    struct aml_context *ctx, const char *python, aml_kb **out,
 		    char *err, size_t errlen);

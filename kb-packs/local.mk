@@ -7,19 +7,24 @@ nobase_dist_pkgdata_DATA += \
 	kb-packs/image/manifest.yaml \
 	kb-packs/tabular/README.md \
 	kb-packs/tabular/entries/categorical_encoding.yaml \
+	kb-packs/tabular/entries/class_imbalance.yaml \
 	kb-packs/tabular/entries/date_parts.yaml \
 	kb-packs/tabular/entries/extra_trees.yaml \
+	kb-packs/tabular/entries/feature_selection.yaml \
 	kb-packs/tabular/entries/hist_gradient_boosting.yaml \
 	kb-packs/tabular/entries/knn.yaml \
 	kb-packs/tabular/entries/log_target.yaml \
 	kb-packs/tabular/entries/logistic_regression.yaml \
 	kb-packs/tabular/entries/mlp.yaml \
+	kb-packs/tabular/entries/multi_target.yaml \
 	kb-packs/tabular/entries/numeric_impute_scale.yaml \
 	kb-packs/tabular/entries/pipeline.yaml \
 	kb-packs/tabular/entries/random_forest.yaml \
 	kb-packs/tabular/entries/ridge.yaml \
 	kb-packs/tabular/entries/seed_averaging.yaml \
+	kb-packs/tabular/entries/stacking.yaml \
 	kb-packs/tabular/entries/svm.yaml \
+	kb-packs/tabular/entries/target_encoding.yaml \
 	kb-packs/tabular/entries/xgboost.yaml \
 	kb-packs/tabular/manifest.yaml \
 	kb-packs/tabular/templates/pipeline.py \

@@ -335,8 +335,8 @@ START_TEST(test_query_filters)
 	ck_assert_uint_eq(n, 9);
 	for (i = 0; i < n; i++)
 		ck_assert_str_eq(out[i]->level, "model");
-	ck_assert_uint_eq(run_query(kb, NULL, "data", NULL, NULL, 0, out, 64), 4);
-	ck_assert_uint_eq(run_query(kb, NULL, "strategy", NULL, NULL, 0, out, 64), 2);
+	ck_assert_uint_eq(run_query(kb, NULL, "data", NULL, NULL, 0, out, 64), 6);
+	ck_assert_uint_eq(run_query(kb, NULL, "strategy", NULL, NULL, 0, out, 64), 5);
 	ck_assert_uint_eq(run_query(kb, NULL, NULL, NULL, NULL, 0, out, 64), aml_kb_size(kb));
 	/* task type and output */
 	n = run_query(kb, &bin, "model", NULL, NULL, 1, out, 64);
@@ -359,6 +359,11 @@ START_TEST(test_query_filters)
 	ck_assert(!has(out, n, "tabular.knn"));
 	ck_assert(!has(out, n, "tabular.svm"));
 	ck_assert(has(out, n, "tabular.random_forest"));
+	/* min_features: feature selection (15) applies to wide data only */
+	ck_assert(has(out, run_query(kb, &wide, "data", NULL, NULL, 1, out, 64),
+		      "tabular.feature_selection"));
+	ck_assert(!has(out, run_query(kb, &bin, "data", NULL, NULL, 1, out, 64),
+		       "tabular.feature_selection"));
 	/* modality: only what names images (or no modality) applies to them */
 	n = run_query(kb, &image, NULL, NULL, NULL, 1, out, 64);
 	for (i = 0; i < n; i++)
@@ -384,6 +389,78 @@ START_TEST(test_query_filters)
 	q.applicable_only = 1;
 	ck_assert_int_eq(aml_kb_search(kb, NULL, &q, out, 64, &n, err, sizeof err), AML_EINVAL);
 	ck_assert_msg(strstr(err, "needs a task") != NULL, "%s", err);
+	aml_kb_free(kb);
+}
+END_TEST
+
+/* The modality packs load cleanly, apply to their kind of task, rank for
+ * a matching query, and kb.packs keeps only the packs it names. */
+START_TEST(test_modality_packs)
+{
+	static const char *const packs[] = {
+		"kb-packs/tabular", "kb-packs/text", "kb-packs/image", "kb-packs/timeseries",
+	};
+	char err[AML_ERRLEN] = "", *log;
+	const aml_kb_entry *out[128];
+	aml_kb *kb = NULL;
+	aml_task text = task_of(AML_TASK_BINARY, AML_OUT_PROBA, 4000, 2);
+	aml_task image = task_of(AML_TASK_MULTICLASS, AML_OUT_LABEL, 1500, 0);
+	aml_task ts = task_of(AML_TASK_REGRESSION, AML_OUT_VALUE, 5000, 30);
+	size_t i, n;
+	int rc;
+
+	text.modality = AML_MOD_TEXT | AML_MOD_TABULAR;
+	image.modality = AML_MOD_IMAGE;
+	ts.modality = AML_MOD_TIMESERIES | AML_MOD_TABULAR;
+	ck_assert_int_eq(aml_kb_new(&kb), AML_OK);
+	for (i = 0; i < AML_ARRAY_LEN(packs); i++) {
+		log = load_logged(kb, packs[i], &rc, err);
+		ck_assert_msg(rc == AML_OK, "%s: %s", packs[i], err);
+		ck_assert_msg(strstr(log, "warning") == NULL, "%s warns: %s", packs[i], log);
+		free(log);
+	}
+	/* text: the text models and TF-IDF join the tabular ones */
+	n = run_query(kb, &text, "model", NULL, NULL, 1, out, 128);
+	ck_assert(has(out, n, "text.nbsvm") && has(out, n, "tabular.logistic_regression"));
+	ck_assert(!has(out, n, "image.small_cnn"));
+	ck_assert(has(out, run_query(kb, &text, "data", NULL, NULL, 1, out, 128), "text.tfidf"));
+	/* images as files: the CNN and the models that take pixels, not boosting */
+	n = run_query(kb, &image, "model", NULL, NULL, 1, out, 128);
+	ck_assert(has(out, n, "image.small_cnn") && has(out, n, "tabular.random_forest"));
+	ck_assert(!has(out, n, "tabular.hist_gradient_boosting") && !has(out, n, "text.nbsvm"));
+	n = run_query(kb, &image, "data", NULL, NULL, 1, out, 128);
+	ck_assert(has(out, n, "image.load_files") && !has(out, n, "tabular.categorical_encoding"));
+	/* time series: lags, calendar and the time split; the skeleton everywhere */
+	n = run_query(kb, &ts, "data", NULL, NULL, 1, out, 128);
+	ck_assert(has(out, n, "timeseries.lags") && has(out, n, "timeseries.calendar"));
+	n = run_query(kb, &ts, "strategy", NULL, NULL, 1, out, 128);
+	ck_assert(has(out, n, "timeseries.time_split") && has(out, n, "tabular.pipeline"));
+	ck_assert(has(out, run_query(kb, &image, "strategy", NULL, NULL, 1, out, 128),
+		      "tabular.pipeline"));
+	/* a query in the pack's words finds its entries first */
+	n = run_query(kb, NULL, NULL, "tf-idf character n-grams for review text", NULL, 0, out, 3);
+	ck_assert_str_eq(out[0]->id, "text.tfidf");
+	n = run_query(kb, NULL, "data", "lagged target values forecast horizon", NULL, 0, out, 3);
+	ck_assert_str_eq(out[0]->id, "timeseries.lags");
+	n = run_query(kb, NULL, "model", "convolutional network images", NULL, 0, out, 3);
+	ck_assert_str_eq(out[0]->id, "image.small_cnn");
+	/* kb.packs: a name that is not loaded is refused, nothing dropped */
+	n = aml_kb_size(kb);
+	ck_assert_int_eq(aml_kb_keep_packs(kb, "tabular, txet", err, sizeof err), AML_EINVAL);
+	ck_assert_msg(strstr(err, "kb.packs names 'txet'") != NULL
+		      && strstr(err, "loaded: tabular, text, image, timeseries") != NULL, "%s", err);
+	ck_assert_uint_eq(aml_kb_size(kb), n);
+	ck_assert_int_eq(aml_kb_keep_packs(kb, "", err, sizeof err), AML_OK);
+	ck_assert_uint_eq(aml_kb_size(kb), n);
+	ck_assert_int_eq(aml_kb_keep_packs(kb, " tabular ,text", err, sizeof err), AML_OK);
+	ck_assert_uint_lt(aml_kb_size(kb), n);
+	for (i = 0; i < aml_kb_size(kb); i++) {
+		const char *pack = aml_kb_at(kb, i)->pack;
+
+		ck_assert_msg(strcmp(pack, "tabular") == 0 || strcmp(pack, "text") == 0,
+			      "%s kept", aml_kb_at(kb, i)->id);
+	}
+	ck_assert(has(out, run_query(kb, &text, "data", NULL, NULL, 1, out, 128), "text.tfidf"));
 	aml_kb_free(kb);
 }
 END_TEST
@@ -1039,6 +1116,7 @@ main(void)
 	tcase_add_test(tc, test_module_check);
 	tcase_add_test(tc, test_query_filters);
 	tcase_add_test(tc, test_query_ranking);
+	tcase_add_test(tc, test_modality_packs);
 	tcase_add_test(tc, test_bm25_tokens);
 	tcase_add_test(tc, test_bm25_formula);
 	tcase_add_test(tc, test_bm25_idf_and_ties);

@@ -1522,6 +1522,44 @@ START_TEST(test_derived_scripts_run)
 }
 END_TEST
 
+/* The optional entries improve may add — target encoding, feature
+ * selection — and stacking weights on a blend render into a script that
+ * runs: a parent whose recipe holds them all, one hyper-parameter changed. */
+START_TEST(test_optional_entries_run)
+{
+	static const char *const recipe =
+		"# automlgen-recipe: {\"models\": [{\"model\": \"tabular.hist_gradient_boosting\"}, "
+		"{\"model\": \"tabular.random_forest\"}], \"preprocess\": "
+		"[\"tabular.numeric_impute_scale\", \"tabular.categorical_encoding\", "
+		"\"tabular.target_encoding\", \"tabular.feature_selection\"], \"data_params\": "
+		"{\"tabular.target_encoding\": {\"max_onehot_levels\": 2}}, \"strategy\": "
+		"[\"tabular.stacking\"], \"pipeline\": \"tabular.pipeline\", \"seed\": 3, "
+		"\"folds\": 3, \"validation\": \"cv\"}\n";
+	char *dir = aml_test_tmpdir(), *req, *out, *plan, *log;
+	tnode parent = {7, 3, recipe, NULL, NULL, NULL, 1, 0.9};
+	gen_task g;
+
+	write_task(dir, 1, &g);
+	g.t.n_features = 15; /* feature selection needs at least 15 in the profile */
+	set_task(&g.t);
+	req = op_request("improve", "hyperparameters", NULL, 0, &parent, NULL, 0, NULL, 0);
+	out = answer_code(req, &plan);
+	ck_assert_ptr_nonnull(strstr(out, "class _TargetEncoder"));
+	ck_assert_ptr_nonnull(strstr(out, "FEATURE_STEPS.append(_selection_steps)"));
+	ck_assert_ptr_nonnull(strstr(out, "BLEND_WEIGHTS = fit_blend_weights"));
+	run_script(dir, out, &g, plan);
+	log = read_text(dir, "out.txt");
+	ck_assert_msg(strstr(log, "blend weights hist_gradient_boosting") != NULL, "%s", log);
+	free(log);
+	free(out);
+	free(plan);
+	free(req);
+	set_task(NULL);
+	aml_test_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
 START_TEST(test_blend_runs_on_values)
 {
 	char *dir = aml_test_tmpdir(), *hgb, *rf, *req, *out, *plan;
@@ -1617,6 +1655,7 @@ main(void)
 	tcase_add_loop_test(run, test_drafts_run, 0, (int)AML_ARRAY_LEN(runs));
 	tcase_add_test(run, test_derived_scripts_run);
 	tcase_add_test(run, test_blend_runs_on_values);
+	tcase_add_test(run, test_optional_entries_run);
 	tcase_set_timeout(run, 240);
 	suite_add_tcase(s, tc);
 	suite_add_tcase(s, run);

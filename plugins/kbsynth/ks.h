@@ -338,7 +338,8 @@ int ks_change_matters(const ks_req *r, const ks_recipe *base, const ks_change *c
  * of it costs time, less of it is no improvement but a debug fix. */
 int ks_is_cost_param(const char *key);
 /* Whether a strategy entry suits the recipe's models: it has no
- * "when:<tag>" tags, or one names a tag of one of them. */
+ * "when:<tag>" tags, or one names a tag of one of them, or is
+ * "when:always", or "when:blend" and the recipe blends models. */
 int ks_strategy_suits(const ks_entry *s, const ks_recipe *r);
 /* The changes the request's nodes (siblings or refs) made against base,
  * for those whose scripts carry a recipe (into out, at most cap). */

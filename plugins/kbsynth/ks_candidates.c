@@ -178,7 +178,8 @@ ks_strategy_suits(const ks_entry *s, const ks_recipe *r)
 
 		if (t && strncmp(t, "when:", 5) == 0) {
 			conditional = 1;
-			if (any_model(r, ks_entry_tagged, t + 5))
+			if (strcmp(t + 5, "always") == 0 || (strcmp(t + 5, "blend") == 0 && r->n_model > 1)
+			    || any_model(r, ks_entry_tagged, t + 5))
 				return 1;
 		}
 	}
@@ -334,8 +335,9 @@ ks_change_matters(const ks_req *r, const ks_recipe *base, const ks_change *c)
 	if (ks_entry_tagged(c->e, "categorical")) {
 		if (p->n_categorical == 0)
 			return 0;
-		/* a numeric option of the encoding is its one-hot cut-off */
-		if (c->kind == KS_SET && json_num(c->from, &a) && json_num(c->to, &b))
+		/* the one-hot cut-off matters when a column's levels lie between */
+		if (c->kind == KS_SET && strcmp(c->key, "max_onehot_levels") == 0
+		    && json_num(c->from, &a) && json_num(c->to, &b))
 			return ks_profile_card_between(p, a, b);
 		return 1;
 	}

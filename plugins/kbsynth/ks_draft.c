@@ -4,10 +4,12 @@
  *
  * It takes the first applicable model family in draft order (the best of
  * each kind of model, then the second best of each, ...) that no sibling
- * (earlier draft) used yet, else the families in turn by seq; every applicable
- * data entry; the strategy entries tagged "when:<tag>" for a tag of the
- * model (e.g. seed averaging for stochastic models) or "when:always"; the skeleton with
- * the provider's folds, and a hold-out split above holdout_rows rows.
+ * (earlier draft) used yet, else the families in turn by seq; every
+ * applicable data entry but those tagged "optional" (alternatives that
+ * improve may add); the strategy entries tagged "when:<tag>" for a tag of
+ * the model (e.g. seed averaging for stochastic models) or "when:always";
+ * the skeleton with the provider's folds, and a hold-out split above
+ * holdout_rows rows.
  * Every parameter is its space's default.
  */
 #include <stdio.h>
@@ -150,7 +152,8 @@ ks_draft_recipe(ks_req *r, ks_recipe *out, const char **why, char *err, size_t e
 		r->task->train_rows > (size_t)r->holdout_rows ? "holdout" : "cv"));
 	rc = ks_recipe_add(out, KS_LV_MODEL, model, NULL);
 	for (i = 0; rc == AML_OK && i < kb->data.n; i++)
-		rc = ks_recipe_add(out, KS_LV_DATA, &kb->data.v[i], NULL);
+		if (!ks_entry_tagged(&kb->data.v[i], "optional"))
+			rc = ks_recipe_add(out, KS_LV_DATA, &kb->data.v[i], NULL);
 	for (i = 0; rc == AML_OK && i < kb->strat.n; i++)
 		if (&kb->strat.v[i] != kb->skeleton && strategy_fits(&kb->strat.v[i], model))
 			rc = ks_recipe_add(out, KS_LV_STRAT, &kb->strat.v[i], NULL);

@@ -142,6 +142,10 @@ FRAME_STEPS = []  # functions (train_X, test_X) -> (train_X, test_X)
 # datetime64 arrays, row-aligned; main() keeps train_time aligned when rows
 # go).
 CONTEXT = {}
+FEATURE_STEPS = []  # functions (member) -> [(name, transformer)], fitted
+                    # inside the pipeline after the column preprocessing
+BLEND_WEIGHTS = None  # a strategy entry may set it: (list of per-model
+                      # (n, k) out-of-fold predictions, y) -> model weights
 SPLITTER = None   # a strategy entry may set it: (n, y_strat) -> [(train_idx,
                   # valid_idx)], or None for the default splits
 
@@ -299,7 +303,10 @@ def build_pipeline(X, cols, member, seed, n_targets):
             log("%s takes no class weights; fitted unweighted" % member["name"])
     if not CLASSIFICATION and n_targets > 1 and not member["multi_output"]:
         model = MultiOutputRegressor(model)
-    return Pipeline([("prep", prep), ("model", model)])
+    steps = [("prep", prep)]
+    for make in FEATURE_STEPS:
+        steps += make(member)
+    return Pipeline(steps + [("model", model)])
 
 
 def fit_predict(X, y, X_preds, cols, n_out, log_target):
@@ -334,10 +341,15 @@ def fit_predict(X, y, X_preds, cols, n_out, log_target):
     return per_model
 
 
-def blend(per_model, frame):
+WEIGHTS = None  # the blend's model weights; None: equal
+
+
+def blend(per_model, frame, weights=None):
     """The models' predictions for one frame, averaged (probabilities or
-    values; labels are the argmax of the averaged probabilities)."""
-    return np.mean([preds[frame] for preds in per_model], axis=0)
+    values; labels are the argmax of the averaged probabilities), with
+    weights (or WEIGHTS) when set."""
+    w = weights if weights is not None else WEIGHTS
+    return np.average([preds[frame] for preds in per_model], axis=0, weights=w)
 
 
 def short(name):
@@ -442,13 +454,16 @@ def main():
     fold_scores, fold_tests = [], []
     model_scores = [[] for _ in MODELS]
     oof = np.full((len(Xtr), n_out), np.nan)
+    model_oof = [np.full((len(Xtr), n_out), np.nan) for _ in MODELS]
     for f, (tr, va) in enumerate(splits):
         frames = [Xtr.iloc[va]] + ([Xte] if from_folds else [])
         per_model = fit_predict(Xtr.iloc[tr], y[tr], frames, cols, n_out, log_target)
         pred = blend(per_model, 0)
         oof[va] = pred
+        for m, preds in enumerate(per_model):
+            model_oof[m][va] = preds[0]
         if from_folds:
-            fold_tests.append(blend(per_model, 1))
+            fold_tests.append([preds[1] for preds in per_model])
         fold_scores.append(score(y[va], pred))
         line = "fold %d: %s = %.6f" % (f + 1, METRIC, fold_scores[-1])
         if len(MODELS) > 1:
@@ -463,6 +478,22 @@ def main():
     for m, s in enumerate(model_scores):
         if s:
             log("  %s alone: %.6f" % (MODELS[m]["name"], float(np.mean(s))))
+    if BLEND_WEIGHTS is not None and len(MODELS) > 1 and len(splits) > 1:
+        # weights fitted on the other folds' predictions score each fold,
+        # so the validation score stays out of sample
+        global WEIGHTS
+        crossed = []
+        for tr, va in splits:
+            rest = np.setdiff1d(np.flatnonzero(~np.isnan(oof[:, 0])), va)
+            w = np.asarray(BLEND_WEIGHTS([p[rest] for p in model_oof], y[rest]), float)
+            crossed.append(score(y[va], blend([[p[va]] for p in model_oof], 0, w)))
+        seen = ~np.isnan(oof[:, 0])
+        WEIGHTS = np.asarray(BLEND_WEIGHTS([p[seen] for p in model_oof], y[seen]), float)
+        cv = float(np.mean(crossed))
+        oof[seen] = blend([[p[seen]] for p in model_oof], 0)
+        log("blend weights %s: validation %s %.6f" % (
+            ", ".join("%s %.2f" % (short(m["name"]), w) for m, w in zip(MODELS, WEIGHTS)),
+            METRIC, cv))
     threshold = None
     if CLASSIFICATION and n_out == 2 and METRIC == "f1" and TASK.get("output") == "label":
         # F1 depends on the cut-off: pick it on the out-of-fold probabilities
@@ -477,7 +508,8 @@ def main():
 
     if from_folds:
         log("test predictions: the average of the %d fold models" % len(fold_tests))
-        test_pred = np.mean(fold_tests, axis=0)
+        test_pred = blend([[np.mean([ft[m] for ft in fold_tests], axis=0)]
+                           for m in range(len(MODELS))], 0)
     else:
         test_pred = blend(fit_predict(Xtr, y, [Xte], cols, n_out, log_target), 0)
     np.save(os.path.join(WORK_DIR, "oof_pred.npy"), oof)
