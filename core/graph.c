@@ -88,6 +88,7 @@ aml_graph_add(aml_graph *g, int32_t parent, const char *op, const char *mode)
 		return NULL;
 	n->id = (uint32_t)g->n;
 	n->parent = parent;
+	n->cached_from = -1;
 	n->op = strdup(op);
 	n->mode = strdup(mode);
 	n->plan = strdup("");

@@ -42,6 +42,8 @@ typedef struct aml_node {
 	char *review;            /* the LLM review's note, NULL when none */
 	int has_score;
 	double score;
+	int32_t cached_from;     /* the node whose result this one reused (its
+				  * code was the same), -1: ran itself */
 	aml_exec_outcome outcome;
 	int exit_code;
 	int truncated;

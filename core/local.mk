@@ -16,6 +16,8 @@ core_libamlcore_la_SOURCES = \
 	core/review.c core/review.h \
 	core/preview.c core/preview.h \
 	core/mcgs.c core/mcgs.h \
+	core/sha256.c core/sha256.h \
+	core/rescache.c core/rescache.h \
 	core/search.c core/search.h \
 	core/run.c core/run.h
 nodist_core_libamlcore_la_SOURCES = core/default_config.c

@@ -242,6 +242,8 @@ write_summary(run_state *st, aml_run_result *res, const char *chosen_why)
 		if (n->review)
 			json_object_object_add(j, "review", json_object_new_string(n->review));
 		json_object_object_add(j, "exec_seconds", json_object_new_double(n->exec_seconds));
+		if (n->cached_from >= 0)
+			json_object_object_add(j, "cached_from", json_object_new_int(n->cached_from));
 		json_object_object_add(j, "tokens_in", json_object_new_int64((int64_t)n->tokens_in));
 		json_object_object_add(j, "tokens_out", json_object_new_int64((int64_t)n->tokens_out));
 		json_object_array_add(nodes, j);
@@ -267,6 +269,8 @@ write_summary(run_state *st, aml_run_result *res, const char *chosen_why)
 		json_object_object_add(search, "workers", json_object_new_int((int)st->search.workers));
 		json_object_object_add(search, "worker_utilization", json_object_new_double(
 			wall > 0 ? st->search.busy_seconds / (wall * (double)st->search.workers) : 0));
+		json_object_object_add(search, "cache_hits",
+				       json_object_new_int64((int64_t)st->search.cache_hits));
 		if (st->search.mcgs) {
 			aml_mcgs_stats ms;
 

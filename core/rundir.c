@@ -253,6 +253,8 @@ aml_rundir_write_node(const aml_rundir *rd, const aml_node *n,
 	json_object_object_add(o, "outcome",
 			       json_object_new_string(n->code ? aml_exec_outcome_name(n->outcome) : "not_run"));
 	json_object_object_add(o, "exit_code", json_object_new_int(n->exit_code));
+	if (n->cached_from >= 0)
+		json_object_object_add(o, "cached_from", json_object_new_int(n->cached_from));
 	json_object_object_add(o, "score", n->has_score ? json_object_new_double(n->score) : NULL);
 	json_object_object_add(o, "output_truncated", json_object_new_boolean(n->truncated));
 	json_object_object_add(o, "operator_seconds", json_object_new_double(n->op_seconds));

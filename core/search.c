@@ -57,6 +57,7 @@ aml_search_init(aml_search *s, const aml_config *cfg, aml_context *ctx,
 	    || (rc = aml_config_double(cfg, "exec.timeout_s", &s->exec_timeout_s, err, errlen))
 	    || (rc = aml_config_long(cfg, "exec.output_cap", &cap, err, errlen))
 	    || (rc = aml_config_long(cfg, "run.seed", &seed, err, errlen))
+	    || (rc = aml_config_bool(cfg, "exec.cache", &s->cache_on, err, errlen))
 	    || (rc = aml_review_opts_load(&s->review, cfg, err, errlen)))
 		return rc;
 	if (s->time_limit_s <= 0 || s->max_nodes <= 0 || s->exec_timeout_s <= 0 || cap < 1024
@@ -97,6 +98,7 @@ void
 aml_search_destroy(aml_search *s)
 {
 	aml_mcgs_free(s->mcgs);
+	aml_rescache_free(&s->cache);
 	aml_graph_destroy(&s->graph);
 	pthread_mutex_destroy(&s->lock);
 	pthread_cond_destroy(&s->changed);
@@ -186,6 +188,9 @@ typedef struct outcome {
 	int exit_code, truncated;
 	double op_seconds, exec_seconds;
 	uint64_t tokens_in, tokens_out;
+	uint8_t key[AML_SHA256_LEN]; /* the code's result-cache key */
+	int cacheable;               /* the result may be reused for the same code */
+	int32_t cached_from;         /* -1, or the node whose result was reused */
 } outcome;
 
 static void
@@ -331,6 +336,87 @@ llm_review(aml_search *s, const job *j, uint32_t id, outcome *o, char *ferr, siz
 
 /* The expansion itself, outside the lock.  Returns a negative status
  * only when the run cannot go on (the run directory is unusable). */
+static char *
+dup_or_null(const char *t)
+{
+	return t ? strdup(t) : NULL;
+}
+
+/* The result of a finished node that ran the same code as o (o->key), if
+ * any: its outcome copied into o and its submission into dir.  A copy that
+ * fails is not an error: the script is run instead. */
+static int
+reuse(aml_search *s, outcome *o, const char *dir, char *ferr, size_t ferrlen)
+{
+	char cerr[AML_ERRLEN] = "", *src_dir = NULL, *from = NULL, *to = NULL, *sub = NULL;
+	const aml_node *n;
+	outcome c;
+	long id;
+	int rc;
+
+	memset(&c, 0, sizeof c);
+	pthread_mutex_lock(&s->lock);
+	id = aml_rescache_find(&s->cache, o->key);
+	if (id >= 0) {
+		n = s->graph.nodes[id];
+		c.status = n->status;
+		c.has_score = n->has_score;
+		c.score = n->score;
+		c.exec = n->outcome;
+		c.exit_code = n->exit_code;
+		c.truncated = n->truncated;
+		c.reason = dup_or_null(n->reason);
+		c.output = dup_or_null(n->output);
+		c.flags = dup_or_null(n->flags);
+		c.review = dup_or_null(n->review);
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (id < 0)
+		return AML_OK;
+	if ((n->reason && !c.reason) || (n->output && !c.output) || (n->flags && !c.flags)
+	    || (n->review && !c.review)) {
+		rc = AML_ENOMEM;
+		goto out;
+	}
+	rc = aml_rundir_node_dir(s->rd, (uint32_t)id, &src_dir, ferr, ferrlen);
+	if (rc != AML_OK)
+		goto out;
+	from = aml_path_join(src_dir, "submission/submission.csv");
+	sub = aml_path_join(dir, "submission");
+	to = aml_path_join(dir, "submission/submission.csv");
+	if (from == NULL || sub == NULL || to == NULL) {
+		rc = AML_ENOMEM;
+		goto out;
+	}
+	if (aml_is_file(from) && (aml_mkdirs(sub, cerr, sizeof cerr) != AML_OK
+				  || aml_copy_file(from, to, cerr, sizeof cerr) != AML_OK)) {
+		aml_warn("node result cache: %s; running the script instead", cerr);
+		goto out;
+	}
+	o->status = c.status;
+	o->has_score = c.has_score;
+	o->score = c.score;
+	o->exec = c.exec;
+	o->exit_code = c.exit_code;
+	o->truncated = c.truncated;
+	o->reason = c.reason;
+	o->output = c.output;
+	o->flags = c.flags;
+	o->review = c.review;
+	c.reason = c.output = c.flags = c.review = NULL;
+	o->cached_from = (int32_t)id;
+	pthread_mutex_lock(&s->lock);
+	s->cache_hits++;
+	pthread_mutex_unlock(&s->lock);
+out:
+	outcome_free(&c);
+	free(src_dir);
+	free(from);
+	free(sub);
+	free(to);
+	return rc;
+}
+
 static int
 expand(aml_search *s, job *j, outcome *o, char *ferr, size_t ferrlen)
 {
@@ -345,6 +431,7 @@ expand(aml_search *s, job *j, outcome *o, char *ferr, size_t ferrlen)
 	int rc;
 
 	memset(o, 0, sizeof *o);
+	o->cached_from = -1;
 	rc = aml_rundir_node_dir(s->rd, id, &dir, ferr, ferrlen);
 	if (rc != AML_OK)
 		return rc;
@@ -388,6 +475,14 @@ expand(aml_search *s, job *j, outcome *o, char *ferr, size_t ferrlen)
 		free(dir);
 		return rc;
 	}
+	if (s->cache_on) {
+		aml_rescache_key(o->code, o->key);
+		rc = reuse(s, o, dir, ferr, ferrlen);
+		if (rc != AML_OK || o->cached_from >= 0) {
+			free(dir);
+			return rc;
+		}
+	}
 
 	memset(&ereq, 0, sizeof ereq);
 	memset(&eres, 0, sizeof eres);
@@ -423,6 +518,9 @@ expand(aml_search *s, job *j, outcome *o, char *ferr, size_t ferrlen)
 		o->exit_code = tmp.exit_code;
 		o->truncated = tmp.truncated;
 		o->exec_seconds = tmp.exec_seconds;
+		/* a crash or a result repeats for the same code; a timeout,
+		 * a kill or a failed start may not */
+		o->cacheable = eres.outcome == AML_EXEC_OK || eres.outcome == AML_EXEC_CRASHED;
 		if (rc != AML_OK) {
 			aml_seterr(ferr, ferrlen, "node %u: evaluation: %s", id, aml_strerror(rc));
 			free(eres.detail);
@@ -460,6 +558,7 @@ commit(aml_node *n, outcome *o)
 	n->exec_seconds = o->exec_seconds;
 	n->tokens_in = o->tokens_in;
 	n->tokens_out = o->tokens_out;
+	n->cached_from = o->cached_from;
 	n->status = o->status;
 	if (n->status == AML_NODE_PENDING) /* cannot happen: belt and braces */
 		n->status = AML_NODE_BUGGY;
@@ -469,16 +568,19 @@ static void
 log_node(aml_search *s, const aml_node *n, int new_best)
 {
 	const char *metric = aml_task_view(s->task)->metric;
+	char cached[48] = "";
 
+	if (n->cached_from >= 0)
+		snprintf(cached, sizeof cached, "  (same code as node %d: its result)", n->cached_from);
 	if (n->status == AML_NODE_VALID)
-		aml_info("node %u (%s%s%s, parent %d): %s = %.6g%s%s%s", n->id, n->op,
+		aml_info("node %u (%s%s%s, parent %d): %s = %.6g%s%s%s%s", n->id, n->op,
 			 strcmp(n->mode, "primary") ? "/" : "",
 			 strcmp(n->mode, "primary") ? n->mode : "", n->parent, metric, n->score,
 			 new_best ? "  new best" : "", n->flags && n->flags[0] ? "  flagged: " : "",
-			 n->flags && n->flags[0] ? n->flags : "");
+			 n->flags && n->flags[0] ? n->flags : "", cached);
 	else
-		aml_info("node %u (%s, parent %d): %s: %s", n->id, n->op, n->parent,
-			 aml_node_status_name(n->status), n->reason);
+		aml_info("node %u (%s, parent %d): %s: %s%s", n->id, n->op, n->parent,
+			 aml_node_status_name(n->status), n->reason, cached);
 }
 
 /* Pick the next expansion; 1 with d set, 0 to wait, -1 to stop.  Called
@@ -565,6 +667,9 @@ worker(void *arg)
 
 		pthread_mutex_lock(&s->lock);
 		s->busy_seconds += aml_now() - t;
+		if (s->cache_on && o.cacheable && rc == AML_OK
+		    && aml_rescache_add(&s->cache, o.key, j.n->id) != AML_OK)
+			aml_warn("node result cache: out of memory; node %u not cached", j.n->id);
 		commit(j.n, &o);
 		if (s->mcgs) {
 			int before = s->graph.best;

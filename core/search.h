@@ -21,6 +21,7 @@
 
 #include "conf.h"
 #include "graph.h"
+#include "rescache.h"
 #include "host.h"
 #include "loader.h"
 #include "mcgs.h"
@@ -66,6 +67,9 @@ typedef struct aml_search {
 	int fatal;               /* a worker hit an error the run cannot survive */
 	char fatal_err[512];
 	size_t exec_failures;    /* the executor itself failed (not the script) */
+	int cache_on;            /* exec.cache: reuse the results of identical code */
+	aml_rescache cache;      /* code -> the finished node that ran it */
+	size_t cache_hits;
 	double busy_seconds;     /* summed over workers: time spent expanding */
 } aml_search;
 

@@ -277,6 +277,53 @@ START_TEST(test_invalid_submission)
 END_TEST
 
 /* The same offline search with every script in the bubblewrap sandbox. */
+/* The same script twice reuses the first run's result (exec.cache): the
+ * later nodes say which node they took it from, hold its submission, and
+ * the summary counts the hits; exec.cache=false runs every script. */
+START_TEST(test_result_cache)
+{
+	static const char *const answer =
+		"provider.tp-good.answer=```python\nimport os, shutil\n"
+		"os.makedirs('submission', exist_ok=True)\n"
+		"shutil.copy('input/sample_submission.csv', 'submission/submission.csv')\n"
+		"print('Final Validation Score: 0.5')\n```";
+	const char *kv[] = {"provider=tp-good", answer, "search.policy=drafts",
+			    "search.num_drafts=4", "search.workers=1", "review.enabled=false",
+			    _i ? "exec.cache=false" : "exec.cache=true", NULL};
+	aml_config *cfg = config(kv);
+	aml_run_result res;
+	char err[AML_ERRLEN] = "", rel[64], *sub;
+	json_object *sum, *search, *n, *v;
+	int i;
+
+	ck_assert_msg(aml_run(cfg, TASK, &res, err, sizeof err) == AML_OK, "%s", err);
+	ck_assert_uint_eq(res.nodes, 4);
+	ck_assert_uint_eq(res.valid, 4);
+	sum = read_json(res.run_dir, "summary.json");
+	ck_assert(json_object_object_get_ex(sum, "search", &search));
+	ck_assert(json_object_object_get_ex(search, "cache_hits", &v));
+	ck_assert_int_eq(json_object_get_int(v), _i ? 0 : 3);
+	for (i = 0; i < 4; i++) {
+		snprintf(rel, sizeof rel, "nodes/%04d/node.json", i);
+		n = read_json(res.run_dir, rel);
+		if (_i == 0 && i > 0) {
+			ck_assert_msg(json_object_object_get_ex(n, "cached_from", &v), "node %d", i);
+			ck_assert_int_eq(json_object_get_int(v), 0);
+		} else {
+			ck_assert(!json_object_object_get_ex(n, "cached_from", &v));
+		}
+		json_object_put(n);
+		snprintf(rel, sizeof rel, "nodes/%04d/submission/submission.csv", i);
+		sub = aml_path_join(res.run_dir, rel);
+		ck_assert_msg(aml_is_file(sub), "%s", sub);
+		free(sub);
+	}
+	json_object_put(sum);
+	aml_run_result_free(&res);
+	aml_config_free(cfg);
+}
+END_TEST
+
 START_TEST(test_offline_run_bwrap)
 {
 	const char *kv[] = {"executor=bwrap", "search.num_drafts=2", "search.max_nodes=3",
@@ -419,6 +466,7 @@ main(void)
 	tcase_add_test(tc, test_invalid_submission);
 	tcase_add_test(tc, test_answer_shapes_from_cassette);
 	tcase_add_test(tc, test_offline_run_bwrap);
+	tcase_add_loop_test(tc, test_result_cache, 0, 2);
 	tcase_add_loop_test(tc, test_executor_auto, 0, 2);
 	tcase_add_loop_test(tc, test_refusals, 0, (int)AML_ARRAY_LEN(refusals));
 	suite_add_tcase(s, tc);

@@ -1,8 +1,8 @@
 # Core tests: YAML, config, manifests, plugin loading, runs.
 check_PROGRAMS += tests/check_yaml tests/check_conf tests/check_manifest tests/check_loader \
-	tests/check_run tests/check_cli tests/check_mcgs tests/check_search
+	tests/check_run tests/check_cli tests/check_mcgs tests/check_search tests/check_rescache
 TESTS += tests/check_yaml tests/check_conf tests/check_manifest tests/check_loader \
-	tests/check_run tests/check_cli tests/check_mcgs tests/check_search
+	tests/check_run tests/check_cli tests/check_mcgs tests/check_search tests/check_rescache
 tests_check_yaml_SOURCES = tests/check_yaml.c
 tests_check_yaml_CFLAGS = $(TEST_CFLAGS)
 tests_check_yaml_LDADD = $(TEST_LIBS)
@@ -24,6 +24,9 @@ tests_check_cli_LDADD = $(TEST_LIBS)
 tests_check_mcgs_SOURCES = tests/check_mcgs.c
 tests_check_mcgs_CFLAGS = $(TEST_CFLAGS)
 tests_check_mcgs_LDADD = $(TEST_LIBS)
+tests_check_rescache_SOURCES = tests/check_rescache.c
+tests_check_rescache_CFLAGS = $(TEST_CFLAGS)
+tests_check_rescache_LDADD = $(TEST_LIBS)
 tests_check_search_SOURCES = tests/check_search.c
 tests_check_search_CFLAGS = $(TEST_CFLAGS)
 tests_check_search_LDADD = $(TEST_LIBS)
