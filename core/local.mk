@@ -15,6 +15,7 @@ core_libamlcore_la_SOURCES = \
 	core/evaluate.c core/evaluate.h \
 	core/review.c core/review.h \
 	core/preview.c core/preview.h \
+	core/hardware.c core/hardware.h \
 	core/mcgs.c core/mcgs.h \
 	core/sha256.c core/sha256.h \
 	core/rescache.c core/rescache.h \

@@ -14,6 +14,7 @@
 
 #include "graph.h"
 #include "host.h"
+#include "hardware.h"
 #include "kb.h"
 #include "kbload.h"
 #include "loader.h"
@@ -436,6 +437,7 @@ aml_run(const aml_config *cfg, const char *task_dir, aml_run_result *res,
 	}
 	if ((rc = open_executor(&st, err, errlen)))
 		goto out;
+	aml_task_set_hardware(st.task, aml_hardware_text(st.executor, cfg));
 	for (k = 0; need[k] && st.n_ops < MAX_OPS - 1; k++)
 		if ((rc = open_op(&st, need[k], err, errlen)) != AML_OK)
 			goto out;

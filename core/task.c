@@ -81,6 +81,7 @@ static const char *const yaml_keys[] = {
 struct aml_task_info {
 	aml_task view;
 	char *preview;           /* view.data_preview, owned */
+	char *hardware;          /* view.hardware, owned */
 	char *root;
 	char *public_dir;
 	char *answers;
@@ -1930,6 +1931,7 @@ aml_task_free(aml_task_info *t)
 
 	if (t == NULL)
 		return;
+	free(t->hardware);
 	free(t->preview);
 	free(t->root);
 	free(t->public_dir);
@@ -2291,4 +2293,12 @@ aml_task_set_preview(aml_task_info *t, char *text)
 	free(t->preview);
 	t->preview = text;
 	t->view.data_preview = text;
+}
+
+void
+aml_task_set_hardware(aml_task_info *t, char *text)
+{
+	free(t->hardware);
+	t->hardware = text;
+	t->view.hardware = text;
 }

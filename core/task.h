@@ -52,6 +52,9 @@ int aml_task_load(const char *dir, aml_task_info **out, char *err, size_t errlen
 /* Give the task its data preview (preview.h; transferred, may be NULL):
  * the view's data_preview then points at it. */
 void aml_task_set_preview(aml_task_info *t, char *text);
+/* Give the task the hardware line (hardware.h; transferred, may be NULL):
+ * the view's hardware then points at it. */
+void aml_task_set_hardware(aml_task_info *t, char *text);
 
 /* The ABI view of the profile (borrowed, valid until aml_task_free).
  * Note: test_file is "" when the task has no test CSV (image folders);

@@ -66,6 +66,8 @@ static const aml_task task = {
 	.n_label_columns = 1, .submission_columns = labels, .n_submission_columns = 1,
 	.classes = classes, .n_classes = 3, .train_rows = 120, .test_rows = 30,
 	.n_features = 4,
+	.hardware = "1 CPU thread (AML_N_JOBS); no GPU (AML_GPUS=0, CUDA_VISIBLE_DEVICES "
+		    "empty): write CPU code, never wait for CUDA",
 };
 
 static const char parent_code[] =

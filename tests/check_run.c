@@ -324,6 +324,35 @@ START_TEST(test_result_cache)
 }
 END_TEST
 
+/* The prompts say what each script runs on, from the executor's
+ * parameters: threads and GPU shares, or no GPU at all. */
+START_TEST(test_hardware_in_prompts)
+{
+	char rec[4200], err[AML_ERRLEN] = "", *text = NULL;
+	const char *kv[] = {"executor=local", "search.num_drafts=1", "search.max_nodes=1",
+			    "review.enabled=false", rec,
+			    _i ? "executor.gpus=0,1" : "executor.gpus=none",
+			    "executor.gpus_per_candidate=2", "executor.threads=2", NULL};
+	aml_config *cfg;
+	aml_run_result res;
+
+	snprintf(rec, sizeof rec, "llm.record=%s/cassette.jsonl", tmpdir);
+	cfg = config(kv);
+	ck_assert_msg(aml_run(cfg, TASK, &res, err, sizeof err) == AML_OK, "%s", err);
+	ck_assert_int_eq(aml_read_file(rec + strlen("llm.record="), 0, &text, NULL, err,
+				       sizeof err), AML_OK);
+	if (_i)
+		ck_assert_msg(strstr(text, "Each run gets 2 CPU threads (AML_N_JOBS) and 2 GPUs "
+				     "(AML_GPUS, CUDA_VISIBLE_DEVICES)") != NULL, "%.3000s", text);
+	else
+		ck_assert_msg(strstr(text, "Each run gets 2 CPU threads (AML_N_JOBS); no GPU "
+				     "(AML_GPUS=0") != NULL, "%.3000s", text);
+	free(text);
+	aml_run_result_free(&res);
+	aml_config_free(cfg);
+}
+END_TEST
+
 START_TEST(test_offline_run_bwrap)
 {
 	const char *kv[] = {"executor=bwrap", "search.num_drafts=2", "search.max_nodes=3",
@@ -467,6 +496,7 @@ main(void)
 	tcase_add_test(tc, test_answer_shapes_from_cassette);
 	tcase_add_test(tc, test_offline_run_bwrap);
 	tcase_add_loop_test(tc, test_result_cache, 0, 2);
+	tcase_add_loop_test(tc, test_hardware_in_prompts, 0, 2);
 	tcase_add_loop_test(tc, test_executor_auto, 0, 2);
 	tcase_add_loop_test(tc, test_refusals, 0, (int)AML_ARRAY_LEN(refusals));
 	suite_add_tcase(s, tc);

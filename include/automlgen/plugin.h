@@ -34,6 +34,7 @@
  *   1.1  aml_task.data_preview.
  *   1.2  aml_host.kb_pack_entries: a kb plugin (a pack's own retriever)
  *        reads the entries of its pack; aml_kb_ops.retrieve is called.
+ *        aml_task.hardware.
  */
 #ifndef AUTOMLGEN_PLUGIN_H
 #define AUTOMLGEN_PLUGIN_H
@@ -148,6 +149,9 @@ typedef struct aml_task {
 	 * types and values, missing counts, the target's distribution, the
 	 * first rows, sizes); NULL when it could not be computed */
 	const char *data_preview;
+	/* ABI 1.2: what each script runs on, one line for prompts ("2 CPU
+	 * threads (AML_N_JOBS); no GPU ..."); NULL when the core does not know */
+	const char *hardware;
 } aml_task;
 
 /* ------------------------------------------------------------------ */

@@ -233,9 +233,12 @@ opkit_contract_text(const aml_op_request *req)
 	kb_printf(&b, "- One run of the script may take at most %.0f seconds; %.0f seconds are "
 		  "left for the whole search. Stay well inside the limit.\n",
 		  req->per_run_limit_s, req->time_left_s);
+	if (t->hardware && t->hardware[0]) /* ABI 1.2: the core's line */
+		kb_printf(&b, "- No network access. Each run gets %s.\n", t->hardware);
+	else
+		kb_puts(&b, "- No network access, no GPU.\n");
 	kb_puts(&b,
-		"- No network access, no GPU. Use numpy, pandas, scikit-learn (xgboost when "
-		"installed).\n"
+		"- Use numpy, pandas, scikit-learn (xgboost when installed).\n"
 		"Leakage rules: the test labels and the private answers do not exist for the "
 		"script; never fit anything on test predictions treated as labels, never read "
 		"files outside ./input and ./working.\n");
