@@ -31,7 +31,7 @@ for ex in local bwrap; do
 	"$bin" run "$task" -q -o run.dir="$out" -o run.name="$ex" -o executor="$ex" \
 		-o provider=replay -o provider.cassette="$out/trivial.jsonl" \
 		-o search.policy=drafts -o search.num_drafts="$n" -o search.workers=1 \
-		-o review.enabled=false >/dev/null 2>&1 || true
+		-o review.enabled=false -o exec.cache=false >/dev/null 2>&1 || true
 	end=$(date +%s.%N)
 	run=$(/usr/bin/python3 -c "import json,sys; s=json.load(open(sys.argv[1])); e=[x['exec_seconds'] for x in s['nodes']]; print('%.1f' % (1000*sum(e)/len(e)))" "$out/$ex/summary.json")
 	printf '| %s | %s | %s | %.1f |\n' "$ex" "$n" "$run" "$(awk "BEGIN { print 1000 * ($end - $start) / $n }")"

@@ -399,6 +399,7 @@ START_TEST(test_modality_packs)
 {
 	static const char *const packs[] = {
 		"kb-packs/tabular", "kb-packs/text", "kb-packs/image", "kb-packs/timeseries",
+		"examples/packs/naive_bayes", /* the README's worked example */
 	};
 	char err[AML_ERRLEN] = "", *log;
 	const aml_kb_entry *out[128];
@@ -448,7 +449,8 @@ START_TEST(test_modality_packs)
 	n = aml_kb_size(kb);
 	ck_assert_int_eq(aml_kb_keep_packs(kb, "tabular, txet", err, sizeof err), AML_EINVAL);
 	ck_assert_msg(strstr(err, "kb.packs names 'txet'") != NULL
-		      && strstr(err, "loaded: tabular, text, image, timeseries") != NULL, "%s", err);
+		      && strstr(err, "loaded: tabular, text, image, timeseries, naive_bayes") != NULL,
+		      "%s", err);
 	ck_assert_uint_eq(aml_kb_size(kb), n);
 	ck_assert_int_eq(aml_kb_keep_packs(kb, "", err, sizeof err), AML_OK);
 	ck_assert_uint_eq(aml_kb_size(kb), n);

@@ -1,0 +1,50 @@
+#!/bin/sh
+# bench-cpu.sh [SECONDS] [N] — CPU utilisation with W parallel candidates:
+# N CPU-bound scripts (each a pure-Python loop of about SECONDS of CPU, one
+# thread) run through `automlgen run` with W = 1, 2, 4 workers and each
+# executor, answered by a replay cassette; prints the wall time and the
+# utilisation = CPU time of the run and its scripts / (wall time x cores).
+# W = cores should keep every core busy; more workers than cores must not
+# cost more than the cores give (pin_cpus shares the slots).
+# Needs an installed automlgen (scripts/quickstart.sh) or AUTOMLGEN_BIN, and
+# the example tasks.
+set -eu
+here=$(cd "$(dirname "$0")/.." && pwd)
+bin=${AUTOMLGEN_BIN:-automlgen}
+secs=${1:-2}
+n=${2:-8}
+cores=$(nproc)
+task=$here/examples/tasks/iris
+[ -d "$task" ] || /usr/bin/python3 "$here/scripts/make-example-tasks.py" "$here/examples/tasks" >/dev/null
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+/usr/bin/python3 - "$out/burn.jsonl" "$n" "$secs" <<'PY'
+import json, sys, time
+n, secs = int(sys.argv[2]), float(sys.argv[3])
+# calibrate the loop here, so each script burns about secs of CPU
+t, k = time.process_time(), 0
+while time.process_time() - t < 0.5:
+    k += 1
+loops = int(k * secs / 0.5)
+with open(sys.argv[1], "w") as f:
+    for i in range(n):
+        script = ("import os, shutil\nk = 0\nfor _ in range(%d):\n    k += 1\n"
+                  "os.makedirs('submission', exist_ok=True)\n"
+                  "shutil.copy('input/sample_submission.csv', 'submission/submission.csv')\n"
+                  "print('Final Validation Score: 0.%d')\n" % (loops, i + 1))
+        f.write(json.dumps({"operator": "draft", "answer": {"text": "```python\n" + script + "```\n"}}) + "\n")
+PY
+echo "$n scripts of about $secs s of CPU each, $cores cores"
+echo
+echo "| executor | workers | wall (s) | CPU (s) | utilisation |"
+echo "|---|---|---|---|---|"
+for ex in local bwrap; do
+	for w in 1 2 4; do
+		/usr/bin/time -f "%e %U %S" -o "$out/time" "$bin" run "$task" -q \
+			-o run.dir="$out" -o run.name="$ex-$w" -o executor="$ex" \
+			-o provider=replay -o provider.cassette="$out/burn.jsonl" \
+			-o search.policy=drafts -o search.num_drafts="$n" -o search.workers="$w" \
+			-o review.enabled=false -o exec.cache=false >/dev/null 2>&1 || true
+		awk -v ex="$ex" -v w="$w" -v c="$cores" '{ printf "| %s | %d | %.1f | %.1f | %.0f%% |\n", ex, w, $1, $2 + $3, 100 * ($2 + $3) / ($1 * c) }' "$out/time"
+	done
+done
