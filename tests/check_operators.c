@@ -328,6 +328,43 @@ START_TEST(test_improve_prompt_and_flavors)
 }
 END_TEST
 
+/* The knowledge base is asked with the operator's words and the task's
+ * description together. */
+static char kb_text_seen[4096];
+
+static int
+recording_kb(const aml_kb_query *q, const aml_kb_entry **out, size_t cap,
+	     size_t *n, char *err, size_t errlen)
+{
+	(void)out, (void)cap, (void)err, (void)errlen;
+	snprintf(kb_text_seen, sizeof kb_text_seen, "%s", q->text ? q->text : "");
+	*n = 0;
+	return AML_OK;
+}
+
+START_TEST(test_kb_query_text)
+{
+	aml_node_view n = node(7, 2, "draft", "random forest, 300 trees", parent_code,
+			       AML_NODE_VALID, "", "", 1, 0.9);
+	aml_op_request req = request(&n);
+	char err[AML_ERRLEN];
+	aml_op_result res;
+	opened o;
+
+	mock_host_set_kb(recording_kb);
+	o = open_op("improve", NULL);
+	canned = full_answer;
+	req.flavor = "features";
+	kb_text_seen[0] = '\0';
+	ck_assert_int_eq(run_op(o, &req, &res, err), AML_OK);
+	ck_assert_msg(strstr(kb_text_seen, "features random forest, 300 trees") != NULL
+		      && strstr(kb_text_seen, "Predict the species.") != NULL, "%s", kb_text_seen);
+	free_result(&res);
+	o.d->fini(o.state);
+	mock_host_set_kb(NULL);
+}
+END_TEST
+
 START_TEST(test_improve_flavors_parameter)
 {
 	static const char *const only[] = {"flavors", "strategy, features", NULL};
@@ -1002,6 +1039,7 @@ main(void)
 	tcase_add_test(tc, test_debug_prompt);
 	tcase_add_test(tc, test_improve_prompt_and_flavors);
 	tcase_add_test(tc, test_improve_flavors_parameter);
+	tcase_add_test(tc, test_kb_query_text);
 	tcase_add_test(tc, test_fuse_prompt_and_code_blocks);
 	tcase_add_test(tc, test_recall_prompt);
 	tcase_add_loop_test(tc, test_change_answers, 0, (int)AML_ARRAY_LEN(changes));

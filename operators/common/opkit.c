@@ -251,8 +251,17 @@ opkit_kb_text(const aml_host *host, aml_plugin *self, const char *query,
 {
 	static const char *const levels[] = {"model", "data", "strategy"};
 	json_object *ids = json_object_new_array();
-	kbuf b = {0};
+	const aml_task *t = host->task ? host->task(self) : NULL;
+	kbuf b = {0}, text = {0};
 	size_t l, i, n;
+
+	/* ranked against the operator's query and the task's description */
+	kb_puts(&text, query ? query : "");
+	if (t && t->description && t->description != query
+	    && (query == NULL || strcmp(t->description, query) != 0)) {
+		kb_puts(&text, "\n");
+		kb_puts(&text, t->description);
+	}
 
 	/* 0 per level means none (a query's k = 0 would mean all) */
 	for (l = 0; l < 3 && per_level > 0; l++) {
@@ -262,7 +271,7 @@ opkit_kb_text(const aml_host *host, aml_plugin *self, const char *query,
 
 		memset(&q, 0, sizeof q);
 		q.level = levels[l];
-		q.text = query;
+		q.text = text.len ? text.s : NULL;
 		q.k = per_level < 32 ? per_level : 32;
 		q.applicable_only = 1;
 		if (host->kb_query(self, &q, e, 32, &n, err, sizeof err) != AML_OK) {
@@ -284,6 +293,7 @@ opkit_kb_text(const aml_host *host, aml_plugin *self, const char *query,
 	if (ids_json)
 		*ids_json = strdup(ids ? json_object_to_json_string(ids) : "[]");
 	json_object_put(ids);
+	free(kb_take(&text));
 	if (b.len == 0)
 		kb_puts(&b, "(no entries)\n");
 	return kb_take(&b);

@@ -42,8 +42,11 @@ int opkit_load_prompt(const aml_host *host, aml_plugin *self, const char *file,
 char *opkit_task_text(const aml_task *t);
 /* The workspace contract, limits and leakage rules for this request. */
 char *opkit_contract_text(const aml_op_request *req);
-/* Knowledge-base entries retrieved for the task, as prompt text; their
- * ids are appended to ids_json (a JSON array text, malloc()ed). */
+/* Knowledge-base entries retrieved for the task, as prompt text: the
+ * applicable entries of each level ranked against query (the operator's
+ * words: a flavor and plan, an error) together with the task's
+ * description; their ids are appended to ids_json (a JSON array text,
+ * malloc()ed). */
 char *opkit_kb_text(const aml_host *host, aml_plugin *self, const char *query,
 		    size_t per_level, char **ids_json);
 /* Short summaries of nodes (siblings, references): plan, outcome, score. */
