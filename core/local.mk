@@ -19,6 +19,7 @@ core_libamlcore_la_SOURCES = \
 	core/mcgs.c core/mcgs.h \
 	core/sha256.c core/sha256.h \
 	core/rescache.c core/rescache.h \
+	core/journal.c core/journal.h \
 	core/search.c core/search.h \
 	core/run.c core/run.h
 nodist_core_libamlcore_la_SOURCES = core/default_config.c
@@ -38,6 +39,7 @@ AML_CLI_FILES =
 include core/task.mk
 include core/kb.mk
 include core/bench.mk
+include core/report.mk
 
 # The CLI: one file per sub-command.
 bin_PROGRAMS += automlgen

@@ -15,6 +15,7 @@
 #include "graph.h"
 #include "host.h"
 #include "hardware.h"
+#include "journal.h"
 #include "kb.h"
 #include "kbload.h"
 #include "loader.h"
@@ -48,6 +49,7 @@ typedef struct run_state {
 	aml_rundir rd;
 	aml_search search;
 	int search_ready;
+	aml_journal *journal;        /* RUN_DIR/journal.jsonl, NULL when off */
 } run_state;
 
 /* Load, check and initialise plugin name into slot. */
@@ -358,6 +360,7 @@ run_cleanup(run_state *st)
 
 	if (st->search_ready)
 		aml_search_destroy(&st->search);
+	aml_journal_close(st->journal);
 	for (i = 0; i < st->n_ops; i++) {
 		aml_plugin_close(st->ops[i].plugin);
 		free(st->ops[i].name);
@@ -499,6 +502,20 @@ aml_run(const aml_config *cfg, const char *task_dir, aml_run_result *res,
 	if (rc != AML_OK)
 		goto out;
 	st.search_ready = 1;
+	{
+		int on;
+		char *path;
+
+		if ((rc = aml_config_bool(cfg, "run.journal", &on, err, errlen)) != AML_OK)
+			goto out;
+		path = on ? aml_path_join(st.rd.path, "journal.jsonl") : NULL;
+		if (on)
+			rc = path ? aml_journal_open(path, &st.journal, err, errlen) : AML_ENOMEM;
+		free(path);
+		if (rc != AML_OK)
+			goto out;
+		st.search.journal = st.journal;
+	}
 	rc = aml_search_run(&st.search, err, errlen);
 	if (rc == AML_OK)
 		rc = write_best(&st, res, err, errlen);

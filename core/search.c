@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "evaluate.h"
+#include "journal.h"
 #include "log.h"
 #include "search.h"
 #include "util.h"
@@ -535,6 +536,76 @@ expand(aml_search *s, job *j, outcome *o, char *ferr, size_t ferrlen)
 	return AML_OK;
 }
 
+/* Journal events (journal.h); a journal that fails says so once. */
+static void
+journal_put(aml_search *s, json_object *ev, const char *name)
+{
+	if (ev == NULL)
+		return;
+	json_object_object_add(ev, "ev", json_object_new_string(name));
+	json_object_object_add(ev, "t", json_object_new_double(aml_now() - s->t0));
+	(void)aml_journal_append(s->journal, ev);
+	json_object_put(ev);
+}
+
+static void
+journal_created(aml_search *s, const job *j)
+{
+	json_object *ev, *refs;
+	uint32_t i;
+
+	if (s->journal == NULL || (ev = json_object_new_object()) == NULL)
+		return;
+	json_object_object_add(ev, "id", json_object_new_int((int)j->n->id));
+	json_object_object_add(ev, "parent", json_object_new_int(j->d.parent));
+	json_object_object_add(ev, "op", json_object_new_string(j->d.op));
+	json_object_object_add(ev, "mode", json_object_new_string(j->d.mode));
+	json_object_object_add(ev, "flavor", j->d.flavor ? json_object_new_string(j->d.flavor) : NULL);
+	refs = json_object_new_array();
+	for (i = 0; refs && i < j->d.n_refs; i++) {
+		json_object *r = json_object_new_object();
+
+		json_object_object_add(r, "node", json_object_new_int((int)j->d.refs[i]));
+		json_object_object_add(r, "kind", json_object_new_string(
+			aml_ref_kind_name((aml_ref_kind)j->d.ref_kinds[i])));
+		json_object_array_add(refs, r);
+	}
+	json_object_object_add(ev, "refs", refs);
+	journal_put(s, ev, "created");
+}
+
+/* The finished and backprop events of n; called with the lock held, after
+ * the node was integrated, so the journal's order is the graph's. */
+static void
+journal_finished(aml_search *s, const aml_node *n)
+{
+	json_object *ev;
+
+	if (s->journal == NULL || (ev = json_object_new_object()) == NULL)
+		return;
+	json_object_object_add(ev, "id", json_object_new_int((int)n->id));
+	json_object_object_add(ev, "status", json_object_new_string(aml_node_status_name(n->status)));
+	json_object_object_add(ev, "score", n->has_score ? json_object_new_double(n->score) : NULL);
+	json_object_object_add(ev, "reason", json_object_new_string(n->reason ? n->reason : ""));
+	json_object_object_add(ev, "outcome", json_object_new_string(
+		n->code ? aml_exec_outcome_name(n->outcome) : "not_run"));
+	json_object_object_add(ev, "exit_code", json_object_new_int(n->exit_code));
+	json_object_object_add(ev, "flags", json_object_new_string(n->flags ? n->flags : ""));
+	json_object_object_add(ev, "cached_from", json_object_new_int(n->cached_from));
+	json_object_object_add(ev, "op_seconds", json_object_new_double(n->op_seconds));
+	json_object_object_add(ev, "exec_seconds", json_object_new_double(n->exec_seconds));
+	json_object_object_add(ev, "tokens_in", json_object_new_int64((int64_t)n->tokens_in));
+	json_object_object_add(ev, "tokens_out", json_object_new_int64((int64_t)n->tokens_out));
+	journal_put(s, ev, "finished");
+	if ((ev = json_object_new_object()) == NULL)
+		return;
+	json_object_object_add(ev, "id", json_object_new_int((int)n->id));
+	json_object_object_add(ev, "reward", json_object_new_double(n->reward));
+	json_object_object_add(ev, "visits", json_object_new_int((int)n->visits));
+	json_object_object_add(ev, "best", json_object_new_int(s->graph.best));
+	journal_put(s, ev, "backprop");
+}
+
 /* Move o into n; called with the lock held. */
 static void
 commit(aml_node *n, outcome *o)
@@ -658,6 +729,7 @@ worker(void *arg)
 				   : s->graph.root_children) - 1;
 		s->in_flight++;
 		pthread_mutex_unlock(&s->lock);
+		journal_created(s, &j);
 
 		t = aml_now();
 		ferr[0] = '\0';
@@ -687,6 +759,7 @@ worker(void *arg)
 			snprintf(s->fatal_err, sizeof s->fatal_err, "%s", ferr);
 		}
 		log_node(s, j.n, new_best);
+		journal_finished(s, j.n);
 		s->in_flight--;
 		pthread_cond_broadcast(&s->changed);
 		pthread_mutex_unlock(&s->lock);
@@ -715,6 +788,20 @@ aml_search_run(aml_search *s, char *err, size_t errlen)
 	aml_info("search: policy %s, %ld worker%s, budget %ld nodes / %g s",
 		 s->drafts_only ? "drafts" : aml_policy_name(s->params.policy), s->workers,
 		 s->workers == 1 ? "" : "s", s->max_nodes, s->time_limit_s);
+	if (s->journal) {
+		json_object *ev = json_object_new_object();
+
+		if (ev) {
+			json_object_object_add(ev, "task", json_object_new_string(
+				aml_task_view(s->task)->name));
+			json_object_object_add(ev, "policy", json_object_new_string(
+				s->drafts_only ? "drafts" : aml_policy_name(s->params.policy)));
+			json_object_object_add(ev, "seed", json_object_new_int64((int64_t)s->seed));
+			json_object_object_add(ev, "workers", json_object_new_int((int)s->workers));
+			json_object_object_add(ev, "max_nodes", json_object_new_int64(s->max_nodes));
+		}
+		journal_put(s, ev, "start");
+	}
 	if (s->workers == 1) {
 		worker(s); /* no thread: the same order every time */
 	} else {
@@ -730,6 +817,16 @@ aml_search_run(aml_search *s, char *err, size_t errlen)
 			pthread_join(th[i], NULL);
 	}
 	free(th);
+	if (s->journal) {
+		json_object *ev = json_object_new_object();
+
+		if (ev) {
+			json_object_object_add(ev, "reason", json_object_new_string(
+				s->fatal ? s->fatal_err : s->stop_reason));
+			json_object_object_add(ev, "nodes", json_object_new_int((int)s->graph.n));
+		}
+		journal_put(s, ev, "stop");
+	}
 	if (s->fatal) {
 		aml_seterr(err, errlen, "the search stopped: %s", s->fatal_err);
 		return AML_EIO;

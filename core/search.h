@@ -70,6 +70,7 @@ typedef struct aml_search {
 	int cache_on;            /* exec.cache: reuse the results of identical code */
 	aml_rescache cache;      /* code -> the finished node that ran it */
 	size_t cache_hits;
+	struct aml_journal *journal; /* borrowed, may be NULL: node events */
 	double busy_seconds;     /* summed over workers: time spent expanding */
 } aml_search;
 

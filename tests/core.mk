@@ -1,8 +1,8 @@
 # Core tests: YAML, config, manifests, plugin loading, runs.
 check_PROGRAMS += tests/check_yaml tests/check_conf tests/check_manifest tests/check_loader \
-	tests/check_run tests/check_cli tests/check_mcgs tests/check_search tests/check_rescache
+	tests/check_run tests/check_cli tests/check_mcgs tests/check_search tests/check_rescache tests/check_journal
 TESTS += tests/check_yaml tests/check_conf tests/check_manifest tests/check_loader \
-	tests/check_run tests/check_cli tests/check_mcgs tests/check_search tests/check_rescache
+	tests/check_run tests/check_cli tests/check_mcgs tests/check_search tests/check_rescache tests/check_journal
 tests_check_yaml_SOURCES = tests/check_yaml.c
 tests_check_yaml_CFLAGS = $(TEST_CFLAGS)
 tests_check_yaml_LDADD = $(TEST_LIBS)
@@ -27,6 +27,9 @@ tests_check_mcgs_LDADD = $(TEST_LIBS)
 tests_check_rescache_SOURCES = tests/check_rescache.c
 tests_check_rescache_CFLAGS = $(TEST_CFLAGS)
 tests_check_rescache_LDADD = $(TEST_LIBS)
+tests_check_journal_SOURCES = tests/check_journal.c
+tests_check_journal_CFLAGS = $(TEST_CFLAGS)
+tests_check_journal_LDADD = $(TEST_LIBS) $(JSONC_LIBS)
 tests_check_search_SOURCES = tests/check_search.c
 tests_check_search_CFLAGS = $(TEST_CFLAGS)
 tests_check_search_LDADD = $(TEST_LIBS)
