@@ -15,5 +15,7 @@ int aml_cmd_grade(int argc, char **argv);
 int aml_cmd_plugins(int argc, char **argv);
 int aml_cmd_config(int argc, char **argv);
 int aml_cmd_kb(int argc, char **argv);
+int aml_cmd_report(int argc, char **argv);
+int aml_cmd_runs(int argc, char **argv);
 
 #endif

@@ -30,6 +30,9 @@ usage(FILE *f)
 	      "                      the knowledge base: entries, one entry, ranked search\n"
 	      "  bench SUITE_DIR [--policies P,...] [--seeds N] [--out DIR] [-o key=value]...\n"
 	      "                      run every task x policy x seed, grade, tabulate\n"
+	      "  report RUN_DIR [-o FILE]\n"
+	      "                      write one self-contained HTML page about a run\n"
+	      "  runs [DIR]          list the run directories in DIR (default: run.dir)\n"
 	      "  --help, --version\n"
 	      "\n"
 	      "Configuration: see 'automlgen config' and the README.\n", f);
@@ -69,6 +72,10 @@ main(int argc, char **argv)
 		return aml_cmd_kb(argc - 1, argv + 1);
 	if (strcmp(cmd, "bench") == 0)
 		return aml_cmd_bench(argc - 1, argv + 1);
+	if (strcmp(cmd, "report") == 0)
+		return aml_cmd_report(argc - 1, argv + 1);
+	if (strcmp(cmd, "runs") == 0)
+		return aml_cmd_runs(argc - 1, argv + 1);
 	fprintf(stderr, "automlgen: unknown command '%s' (try 'automlgen --help')\n", cmd);
 	return 2;
 }

@@ -48,3 +48,4 @@ include tests/executor.mk
 include tests/core.mk
 include tests/bench.mk
 include tests/provider.mk
+include tests/report.mk
