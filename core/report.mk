@@ -2,7 +2,7 @@
 # and its line diff in the library, the two sub-commands in the CLI.  The
 # page's CSS and JavaScript are plain files here, compiled in like
 # default.yaml.
-core_libamlcore_la_SOURCES += core/report.c core/report.h
+core_libamlcore_la_SOURCES += core/diff.c core/diff.h core/report.c core/report.h
 nodist_core_libamlcore_la_SOURCES += core/report_assets.c
 AML_CLI_FILES += core/cmd_report.c core/cmd_runs.c
 
