@@ -54,16 +54,41 @@ aml_hardware_gpus(const char *value)
 	return n;
 }
 
+/* The GPUs of a Slurm gres request ("gpu:2", "gpu:a100:2", "gpu"), 0
+ * for anything else. */
+static long
+gres_gpus(const char *gres)
+{
+	const char *g = gres ? strstr(gres, "gpu") : NULL, *colon;
+	char *end;
+	long n;
+
+	if (g == NULL)
+		return 0;
+	colon = strrchr(g, ':');
+	if (colon == NULL)
+		return 1;
+	n = strtol(colon + 1, &end, 10);
+	return end != colon + 1 && n > 0 ? n : 1;
+}
+
 char *
 aml_hardware_text(const aml_plugin *p, const aml_config *cfg)
 {
 	const char *threads = aml_host_param(p, cfg, "threads");
 	const char *gpus = aml_host_param(p, cfg, "gpus");
 	const char *per = aml_host_param(p, cfg, "gpus_per_candidate");
+	const char *gres = aml_host_param(p, cfg, "gres");
 	size_t n = aml_hardware_gpus(gpus ? gpus : "none");
 	long k = per ? atol(per) : 1;
 	aml_sb b = {0};
 
+	if (threads == NULL) /* a Slurm job's CPUs */
+		threads = aml_host_param(p, cfg, "cpus_per_task");
+	if (gpus == NULL && gres != NULL) { /* a Slurm job's GPUs */
+		k = gres_gpus(gres);
+		n = (size_t)k;
+	}
 	if (k < 1)
 		k = 1;
 	aml_sb_printf(&b, "%s CPU thread%s (AML_N_JOBS)", threads ? threads : "1",

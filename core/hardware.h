@@ -12,7 +12,8 @@
 
 /* The line for the executor p under cfg (transferred; NULL when out of
  * memory).  It reads p's parameters "threads", "gpus" and
- * "gpus_per_candidate" where p has them, and counts GPUs for "auto" the
+ * "gpus_per_candidate" where p has them (a Slurm executor's
+ * "cpus_per_task" and "gres" otherwise), and counts GPUs for "auto" the
  * way the executors do (plugins/common/execkit.c, ek_gpus_new): the
  * agent's CUDA_VISIBLE_DEVICES, else /proc/driver/nvidia/gpus. */
 char *aml_hardware_text(const aml_plugin *p, const aml_config *cfg);

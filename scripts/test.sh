@@ -8,7 +8,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 sanitizers=yes
 [ "${1:-}" = "--no-sanitizers" ] && sanitizers=no
-[ "${AML_SKIP_DEPS:-}" = 1 ] || sh scripts/install-deps.sh
+[ "${AML_SKIP_DEPS:-}" = 1 ] || sh scripts/install-deps.sh --test
 autoreconf -fi >/dev/null 2>&1 || autoreconf -fi
 jobs=$(nproc)
 

@@ -49,3 +49,4 @@ include tests/core.mk
 include tests/bench.mk
 include tests/provider.mk
 include tests/report.mk
+include tests/slurm.mk
