@@ -611,28 +611,6 @@ bw_free(struct bw *x)
 	free(x);
 }
 
-/* An integer parameter in [lo, hi] into *out (left alone when unset). */
-static int
-bw_param_long(struct bw *x, const char *key, long lo, long hi, long *out, char *err,
-	      size_t errlen)
-{
-	const char *v = x->host->param(x->self, key);
-	char *end;
-	long n;
-
-	if (v == NULL)
-		return AML_OK;
-	errno = 0;
-	n = strtol(v, &end, 10);
-	if (errno != 0 || end == v || *end != '\0' || n < lo || n > hi) {
-		ek_err(err, errlen, "%s must be an integer from %ld to %ld, got '%s'", key, lo,
-		       hi, v);
-		return AML_EINVAL;
-	}
-	*out = n;
-	return AML_OK;
-}
-
 /* Run "bwrap <namespaces> --ro-bind / / [setpriv ...] true" once: 0 when
  * it works, else the reason (bwrap's first stderr line) in err. */
 static int
@@ -727,15 +705,15 @@ bw_init(const aml_host *host, aml_plugin *self, void **state, char *err,
 	x->max_procs = 256;
 	x->sandbox_uid = 65534;
 	x->as_root = geteuid() == 0;
-	if ((rc = bw_param_long(x, "threads", 1, BW_MAX_THREADS, &x->threads, err,
+	if ((rc = ek_param_long(x->host, x->self, "threads", 1, BW_MAX_THREADS, &x->threads, err,
 				errlen)) != AML_OK ||
-	    (rc = bw_param_long(x, "memory_mb", 0, 1L << 30, &x->memory_mb, err,
+	    (rc = ek_param_long(x->host, x->self, "memory_mb", 0, 1L << 30, &x->memory_mb, err,
 				errlen)) != AML_OK ||
-	    (rc = bw_param_long(x, "max_file_mb", 0, 1L << 30, &x->max_file_mb, err,
+	    (rc = ek_param_long(x->host, x->self, "max_file_mb", 0, 1L << 30, &x->max_file_mb, err,
 				errlen)) != AML_OK ||
-	    (rc = bw_param_long(x, "max_procs", 1, 1L << 22, &x->max_procs, err,
+	    (rc = ek_param_long(x->host, x->self, "max_procs", 1, 1L << 22, &x->max_procs, err,
 				errlen)) != AML_OK ||
-	    (rc = bw_param_long(x, "sandbox_uid", 1, 65534, &x->sandbox_uid, err,
+	    (rc = ek_param_long(x->host, x->self, "sandbox_uid", 1, 65534, &x->sandbox_uid, err,
 				errlen)) != AML_OK) {
 		bw_free(x);
 		return rc;
@@ -896,57 +874,6 @@ bw_fill_nostart(const struct bw *x, const aml_exec_request *req,
 }
 
 
-/* Check the request's arguments and that workdir/script exist. */
-static int
-bw_check_request(const aml_exec_request *req, char *err, size_t errlen)
-{
-	struct stat st;
-	char ebuf[128];
-	char *path;
-
-	if (req->workdir == NULL || req->workdir[0] == '\0' || req->script == NULL ||
-	    req->script[0] == '\0') {
-		ek_err(err, errlen, "request without a workdir or script");
-		return AML_EINVAL;
-	}
-	if (req->script[0] == '/' || strstr(req->script, "..") != NULL) {
-		ek_err(err, errlen, "script name '%s' must be a path inside the workdir, without '..'",
-		       req->script);
-		return AML_EINVAL;
-	}
-	if (req->script[0] == '-') {
-		ek_err(err, errlen, "script name '%s' would read as an interpreter option",
-		       req->script);
-		return AML_EINVAL;
-	}
-	if (!(req->timeout_s > 0) || !isfinite(req->timeout_s)) {
-		ek_err(err, errlen, "timeout_s must be a positive number of seconds, got %g",
-		       req->timeout_s);
-		return AML_EINVAL;
-	}
-	if (stat(req->workdir, &st) != 0) {
-		ek_err(err, errlen, "cannot use workdir %s: %s", req->workdir,
-		       ek_strerror(errno, ebuf, sizeof ebuf));
-		return AML_ENOTFOUND;
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		ek_err(err, errlen, "workdir %s is not a directory", req->workdir);
-		return AML_ENOTFOUND;
-	}
-	path = ek_join(req->workdir, req->script);
-	if (path == NULL) {
-		ek_err(err, errlen, "out of memory");
-		return AML_ENOMEM;
-	}
-	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
-		ek_err(err, errlen, "script %s is not a regular file", path);
-		free(path);
-		return AML_ENOTFOUND;
-	}
-	free(path);
-	return AML_OK;
-}
-
 /* Run req->script in req->workdir and wait for it (see the file comment). */
 static int
 bw_run(void *state, const aml_exec_request *req, aml_exec_result *res, char *err,
@@ -966,7 +893,7 @@ bw_run(void *state, const aml_exec_request *req, aml_exec_result *res, char *err
 		return AML_EINVAL;
 	}
 	memset(res, 0, sizeof *res);
-	if ((rc = bw_check_request(req, err, errlen)) != AML_OK)
+	if ((rc = ek_check_request(req, 1, err, errlen)) != AML_OK)
 		return rc;
 	cap = req->output_cap > 0 ? req->output_cap : EK_DEFAULT_CAP;
 

@@ -101,6 +101,77 @@ ek_join(const char *a, const char *b)
 	return p;
 }
 
+int
+ek_param_long(const aml_host *host, aml_plugin *self, const char *key, long lo, long hi,
+	      long *out, char *err, size_t errlen)
+{
+	const char *v = host->param(self, key);
+	char *end;
+	long n;
+
+	if (v == NULL)
+		return AML_OK;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno != 0 || end == v || *end != '\0' || n < lo || n > hi) {
+		ek_err(err, errlen, "%s must be an integer from %ld to %ld, got '%s'", key, lo,
+		       hi, v);
+		return AML_EINVAL;
+	}
+	*out = n;
+	return AML_OK;
+}
+
+int
+ek_check_request(const aml_exec_request *req, int inside, char *err, size_t errlen)
+{
+	struct stat st;
+	char ebuf[128];
+	char *path;
+
+	if (req->workdir == NULL || req->workdir[0] == '\0' || req->script == NULL ||
+	    req->script[0] == '\0') {
+		ek_err(err, errlen, "request without a workdir or script");
+		return AML_EINVAL;
+	}
+	if (inside && (req->script[0] == '/' || strstr(req->script, "..") != NULL)) {
+		ek_err(err, errlen, "script name '%s' must be a path inside the workdir, without '..'",
+		       req->script);
+		return AML_EINVAL;
+	}
+	if (req->script[0] == '-') {
+		ek_err(err, errlen, "script name '%s' would read as an interpreter option",
+		       req->script);
+		return AML_EINVAL;
+	}
+	if (!(req->timeout_s > 0) || !isfinite(req->timeout_s)) {
+		ek_err(err, errlen, "timeout_s must be a positive number of seconds, got %g",
+		       req->timeout_s);
+		return AML_EINVAL;
+	}
+	if (stat(req->workdir, &st) != 0) {
+		ek_err(err, errlen, "cannot use workdir %s: %s", req->workdir,
+		       ek_strerror(errno, ebuf, sizeof ebuf));
+		return AML_ENOTFOUND;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		ek_err(err, errlen, "workdir %s is not a directory", req->workdir);
+		return AML_ENOTFOUND;
+	}
+	path = req->script[0] == '/' ? strdup(req->script) : ek_join(req->workdir, req->script);
+	if (path == NULL) {
+		ek_err(err, errlen, "out of memory");
+		return AML_ENOMEM;
+	}
+	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+		ek_err(err, errlen, "script %s is not a regular file", path);
+		free(path);
+		return AML_ENOTFOUND;
+	}
+	free(path);
+	return AML_OK;
+}
+
 /* Write all of p; returns 0 or an errno value. */
 int
 ek_write_all(int fd, const char *p, size_t n)

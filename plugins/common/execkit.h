@@ -74,6 +74,19 @@ void ek_close(int *fd);
 /* "a/b" (transferred, NULL on oom). */
 char *ek_join(const char *a, const char *b);
 
+/* The integer parameter key of self, in [lo, hi], into *out (left alone
+ * when unset); else AML_EINVAL and "<key> must be an integer from <lo> to
+ * <hi>, got '<value>'" in err. */
+int ek_param_long(const aml_host *host, aml_plugin *self, const char *key, long lo,
+		  long hi, long *out, char *err, size_t errlen);
+
+/* A request every executor refuses: no workdir or script, a script name
+ * that reads as an option (or, with inside, one that is absolute or has
+ * ".."), a timeout that is not a positive number (AML_EINVAL); a workdir
+ * that is not a directory or a script that is not a regular file
+ * (AML_ENOTFOUND). */
+int ek_check_request(const aml_exec_request *req, int inside, char *err, size_t errlen);
+
 /* Write all of p; returns 0 or an errno value. */
 int ek_write_all(int fd, const char *p, size_t n);
 

@@ -115,25 +115,6 @@ param_str(struct sl *x, const char *key, const char *dflt, char **out, char *err
 }
 
 static int
-param_long(struct sl *x, const char *key, long lo, long hi, long *out, char *err, size_t errlen)
-{
-	const char *v = x->host->param(x->self, key);
-	char *end;
-	long n;
-
-	if (v == NULL)
-		return AML_OK;
-	errno = 0;
-	n = strtol(v, &end, 10);
-	if (errno != 0 || end == v || *end != '\0' || n < lo || n > hi) {
-		ek_err(err, errlen, "%s must be an integer from %ld to %ld, got '%s'", key, lo, hi, v);
-		return AML_EINVAL;
-	}
-	*out = n;
-	return AML_OK;
-}
-
-static int
 param_double(struct sl *x, const char *key, double lo, double *out, char *err, size_t errlen)
 {
 	const char *v = x->host->param(x->self, key);
@@ -274,10 +255,14 @@ read_params(struct sl *x, char *err, size_t errlen)
 	    (rc = param_str(x, "squeue", "squeue", &x->squeue, err, errlen)) ||
 	    (rc = param_str(x, "scontrol", "scontrol", &x->scontrol, err, errlen)) ||
 	    (rc = param_str(x, "scancel", "scancel", &x->scancel, err, errlen)) ||
-	    (rc = param_long(x, "cpus_per_task", 1, 4096, &x->cpus, err, errlen)) ||
-	    (rc = param_long(x, "mem_mb", 0, 1L << 40, &x->mem_mb, err, errlen)) ||
-	    (rc = param_long(x, "time_limit", 0, 525600, &x->time_limit_min, err, errlen)) ||
-	    (rc = param_long(x, "max_in_flight", 0, 1L << 20, &x->max_in_flight, err, errlen)) ||
+	    (rc = ek_param_long(x->host, x->self, "cpus_per_task", 1, 4096, &x->cpus, err,
+				errlen)) ||
+	    (rc = ek_param_long(x->host, x->self, "mem_mb", 0, 1L << 40, &x->mem_mb, err,
+				errlen)) ||
+	    (rc = ek_param_long(x->host, x->self, "time_limit", 0, 525600, &x->time_limit_min,
+				err, errlen)) ||
+	    (rc = ek_param_long(x->host, x->self, "max_in_flight", 0, 1L << 20,
+				&x->max_in_flight, err, errlen)) ||
 	    (rc = param_double(x, "poll_s", 0.05, &x->poll_s, err, errlen)) ||
 	    (rc = param_double(x, "kill_grace_s", 0, &x->grace_s, err, errlen)) ||
 	    (rc = param_double(x, "queue_timeout_s", 0, &x->queue_timeout_s, err, errlen)) ||
@@ -450,46 +435,6 @@ sl_fini(void *state)
 
 /* ------------------------------------------------------------------ */
 /* run().                                                              */
-
-/* Check the request's arguments and that workdir/script exist. */
-static int
-check_request(const aml_exec_request *req, char *err, size_t errlen)
-{
-	struct stat st;
-	char *path;
-
-	if (req->workdir == NULL || req->workdir[0] == '\0' || req->script == NULL ||
-	    req->script[0] == '\0') {
-		ek_err(err, errlen, "request without a workdir or script");
-		return AML_EINVAL;
-	}
-	if (req->script[0] == '-') {
-		ek_err(err, errlen, "script name '%s' would read as an interpreter option",
-		       req->script);
-		return AML_EINVAL;
-	}
-	if (!(req->timeout_s > 0) || !isfinite(req->timeout_s)) {
-		ek_err(err, errlen, "timeout_s must be a positive number of seconds, got %g",
-		       req->timeout_s);
-		return AML_EINVAL;
-	}
-	if (stat(req->workdir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-		ek_err(err, errlen, "workdir %s is not a directory", req->workdir);
-		return AML_ENOTFOUND;
-	}
-	path = req->script[0] == '/' ? strdup(req->script) : ek_join(req->workdir, req->script);
-	if (path == NULL) {
-		ek_err(err, errlen, "out of memory");
-		return AML_ENOMEM;
-	}
-	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
-		ek_err(err, errlen, "script %s is not a regular file", path);
-		free(path);
-		return AML_ENOTFOUND;
-	}
-	free(path);
-	return AML_OK;
-}
 
 /* The id of the job of this name and comment still in the queue, for a
  * marker written while sbatch ran (the agent died before the id came
@@ -692,7 +637,7 @@ sl_run(void *state, const aml_exec_request *req, aml_exec_result *res, char *err
 		return AML_EINVAL;
 	}
 	memset(res, 0, sizeof *res);
-	if ((rc = check_request(req, err, errlen)) != AML_OK)
+	if ((rc = ek_check_request(req, 0, err, errlen)) != AML_OK)
 		return rc;
 	pthread_mutex_lock(&x->lock);
 	if (x->closing) {
