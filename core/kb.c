@@ -1231,24 +1231,41 @@ aml_kb_check_modules(aml_kb *kb, const char *python, char *err, size_t errlen)
 	return rc;
 }
 
-/* Whether the comma-separated list names name[0..len) (spaces around
- * the names ignored). */
+/* The next name of a comma-separated list at *p (spaces around names
+ * ignored): its start, its length in *len, and *p moved past it; NULL
+ * when the list has no more names. */
+static const char *
+next_name(const char **p, size_t *len)
+{
+	const char *s;
+	size_t n;
+
+	for (;;) {
+		*p += strspn(*p, " ,");
+		if (**p == '\0')
+			return NULL;
+		s = *p;
+		n = strcspn(s, ",");
+		*p += n;
+		while (n && s[n - 1] == ' ')
+			n--;
+		if (n) {
+			*len = n;
+			return s;
+		}
+	}
+}
+
+/* Whether the comma-separated list names name[0..len). */
 static int
 list_has(const char *list, const char *name, size_t len)
 {
-	const char *p = list;
+	const char *p = list, *s;
+	size_t n;
 
-	while (*p) {
-		size_t n;
-
-		p += strspn(p, " ,");
-		n = strcspn(p, ",");
-		while (n && p[n - 1] == ' ')
-			n--;
-		if (n == len && strncmp(p, name, len) == 0)
+	while ((s = next_name(&p, &n)) != NULL)
+		if (n == len && strncmp(s, name, len) == 0)
 			return 1;
-		p += strcspn(p, ",");
-	}
 	return 0;
 }
 
@@ -1265,35 +1282,28 @@ drop_other_pack(const kb_item *it, void *ctx, char *why, size_t whylen)
 int
 aml_kb_keep_packs(aml_kb *kb, const char *names, char *err, size_t errlen)
 {
-	const char *p = names;
-	size_t i;
+	const char *p = names, *s;
+	size_t i, n;
 	int rc;
 
 	if (names == NULL || names[strspn(names, " ,")] == '\0')
 		return AML_OK;
 	/* every name must be a loaded pack: a typo would silently drop all */
-	while (*p) {
-		size_t n;
-
-		p += strspn(p, " ,");
-		n = strcspn(p, ",");
-		while (n && p[n - 1] == ' ')
-			n--;
-		for (i = 0; n && i < kb->n_packs; i++)
-			if (strlen(kb->packs[i]->name) == n && strncmp(kb->packs[i]->name, p, n) == 0)
+	while ((s = next_name(&p, &n)) != NULL) {
+		for (i = 0; i < kb->n_packs; i++)
+			if (strlen(kb->packs[i]->name) == n && strncmp(kb->packs[i]->name, s, n) == 0)
 				break;
-		if (n && i == kb->n_packs) {
+		if (i == kb->n_packs) {
 			aml_sb have = {0};
 
 			for (i = 0; i < kb->n_packs; i++)
 				aml_sb_printf(&have, "%s%s", i ? ", " : "", kb->packs[i]->name);
 			aml_seterr(err, errlen, "kb.packs names '%.*s', which is not a loaded "
-				   "knowledge pack (loaded: %s)", (int)n, p,
+				   "knowledge pack (loaded: %s)", (int)n, s,
 				   have.s ? have.s : "none");
 			aml_sb_free(&have);
 			return AML_EINVAL;
 		}
-		p += strcspn(p, ",");
 	}
 	rc = kb_filter(kb, drop_other_pack, (void *)names);
 	if (rc != AML_OK)
