@@ -1,5 +1,6 @@
 /*
- * cmd_run.c — `automlgen run TASK_DIR [--config FILE] [-o key=value]...`
+ * cmd_run.c — `automlgen run TASK_DIR [--config FILE] [-o key=value]...
+ * [-q|-v]`
  */
 #include "config.h"
 
@@ -7,6 +8,7 @@
 
 #include "cli.h"
 #include "cli_args.h"
+#include "progress.h"
 #include "run.h"
 #include "util.h"
 
@@ -23,9 +25,21 @@ aml_cmd_run(int argc, char **argv)
 		return rc;
 	}
 	if (a.n_pos != 1) {
-		fprintf(stderr, "usage: automlgen run TASK_DIR [--config FILE] [-o key=value]...\n");
+		fprintf(stderr, "usage: automlgen run TASK_DIR [--config FILE] [-o key=value]... [-q|-v]\n");
 		aml_cli_free(&a);
 		return 2;
+	}
+	{
+		/* a bad run.progress is bad input, refused before anything runs
+		 * (aml_run itself would only warn and go on without progress) */
+		aml_progress_mode mode;
+		double every;
+
+		if (aml_progress_config(a.cfg, &mode, &every, err, sizeof err) != AML_OK) {
+			fprintf(stderr, "automlgen: %s\n", err);
+			aml_cli_free(&a);
+			return 2;
+		}
 	}
 	rc = aml_run(a.cfg, a.pos[0], &res, err, sizeof err);
 	if (rc != AML_OK) {

@@ -1,5 +1,6 @@
 /*
- * log.c — see log.h.  Thread-safe: one mutex around each line.
+ * log.c — see log.h.  Thread-safe: one mutex around each line, and around
+ * the status line's clear-print-redraw.
  */
 #include "config.h"
 
@@ -13,6 +14,10 @@
 static int log_level = AML_LOG_INFO;
 static FILE *log_file;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static char status_line[1024];   /* shown below the log; "" when none */
+
+/* Back to the start of the terminal's line, and erase it. */
+#define CLEAR_LINE "\r\033[K"
 
 static const char *const level_names[] = {"error", "warning", "info", "debug"};
 
@@ -67,12 +72,18 @@ aml_vlog(int level, const char *prefix, const char *fmt, va_list ap)
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	pthread_mutex_lock(&log_lock);
 	if (level <= log_level) {
+		if (status_line[0])
+			fputs(CLEAR_LINE, stderr);
 		if (level <= AML_LOG_WARN)
 			fprintf(stderr, "automlgen: %s: %s%s%s\n", lname,
 				prefix ? prefix : "", prefix ? ": " : "", msg);
 		else
 			fprintf(stderr, "%s%s%s\n", prefix ? prefix : "",
 				prefix ? ": " : "", msg);
+		if (status_line[0]) {
+			fputs(status_line, stderr);
+			fflush(stderr);
+		}
 	}
 	if (log_file) {
 		char ts[32];
@@ -85,6 +96,21 @@ aml_vlog(int level, const char *prefix, const char *fmt, va_list ap)
 			prefix ? prefix : "", prefix ? ": " : "", msg);
 		fflush(log_file);
 	}
+	pthread_mutex_unlock(&log_lock);
+}
+
+void
+aml_log_status(const char *line)
+{
+	pthread_mutex_lock(&log_lock);
+	if (line && line[0]) {
+		snprintf(status_line, sizeof status_line, "%s", line);
+		fprintf(stderr, CLEAR_LINE "%s", status_line);
+	} else if (status_line[0]) {
+		status_line[0] = '\0';
+		fputs(CLEAR_LINE, stderr);
+	}
+	fflush(stderr);
 	pthread_mutex_unlock(&log_lock);
 }
 

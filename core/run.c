@@ -21,6 +21,7 @@
 #include "loader.h"
 #include "log.h"
 #include "preview.h"
+#include "progress.h"
 #include "registry.h"
 #include "review.h"
 #include "run.h"
@@ -516,7 +517,17 @@ aml_run(const aml_config *cfg, const char *task_dir, aml_run_result *res,
 			goto out;
 		st.search.journal = st.journal;
 	}
-	rc = aml_search_run(&st.search, err, errlen);
+	{
+		/* quiet (--quiet, log.level below info): no progress at all */
+		aml_progress *progress = NULL;
+		char perr[AML_ERRLEN] = "";
+
+		if (aml_progress_start(&st.search, cfg, aml_log_get_level() < AML_LOG_INFO,
+				       &progress, perr, sizeof perr) != AML_OK)
+			aml_warn("no live progress: %s", perr);
+		rc = aml_search_run(&st.search, err, errlen);
+		aml_progress_stop(progress);
+	}
 	if (rc == AML_OK)
 		rc = write_best(&st, res, err, errlen);
 	{

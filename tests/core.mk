@@ -1,8 +1,10 @@
 # Core tests: YAML, config, manifests, plugin loading, runs.
 check_PROGRAMS += tests/check_yaml tests/check_conf tests/check_manifest tests/check_loader \
-	tests/check_run tests/check_cli tests/check_mcgs tests/check_search tests/check_rescache tests/check_journal
+	tests/check_run tests/check_cli tests/check_mcgs tests/check_search tests/check_rescache tests/check_journal \
+	tests/check_progress
 TESTS += tests/check_yaml tests/check_conf tests/check_manifest tests/check_loader \
-	tests/check_run tests/check_cli tests/check_mcgs tests/check_search tests/check_rescache tests/check_journal
+	tests/check_run tests/check_cli tests/check_mcgs tests/check_search tests/check_rescache tests/check_journal \
+	tests/check_progress
 tests_check_yaml_SOURCES = tests/check_yaml.c
 tests_check_yaml_CFLAGS = $(TEST_CFLAGS)
 tests_check_yaml_LDADD = $(TEST_LIBS)
@@ -33,6 +35,9 @@ tests_check_journal_LDADD = $(TEST_LIBS) $(JSONC_LIBS)
 tests_check_search_SOURCES = tests/check_search.c
 tests_check_search_CFLAGS = $(TEST_CFLAGS)
 tests_check_search_LDADD = $(TEST_LIBS)
+tests_check_progress_SOURCES = tests/check_progress.c
+tests_check_progress_CFLAGS = $(TEST_CFLAGS)
+tests_check_progress_LDADD = $(TEST_LIBS)
 
 # Deliberately broken plugins, one per loader refusal (never installed).
 check_LTLIBRARIES += tests/tp_good.la
