@@ -21,6 +21,7 @@ core_libamlcore_la_SOURCES = \
 	core/rescache.c core/rescache.h \
 	core/journal.c core/journal.h \
 	core/search.c core/search.h \
+	core/ensemble.c core/ensemble.h \
 	core/progress.c core/progress.h \
 	core/run.c core/run.h
 nodist_core_libamlcore_la_SOURCES = core/default_config.c

@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "ensemble.h"
 #include "graph.h"
 #include "host.h"
 #include "hardware.h"
@@ -532,26 +533,52 @@ aml_run(const aml_config *cfg, const char *task_dir, aml_run_result *res,
 		rc = write_best(&st, res, err, errlen);
 	{
 		const aml_graph *g = &st.search.graph;
-		size_t i, flagged = 0;
-		char why[256];
+		size_t i, flagged = 0, len;
+		char why[1024], ens[768] = "";
+		int ens_rc = AML_OK;
 
 		for (i = 0; i < g->n; i++)
 			flagged += g->nodes[i]->status == AML_NODE_VALID && g->nodes[i]->flags
 				&& g->nodes[i]->flags[0];
-		if (flagged && g->flags_bar_best)
-			snprintf(why, sizeof why, g->best >= 0
-				 ? "the valid node with the best validation score among those the "
-				   "review did not flag (%zu flagged, see their flags)"
-				 : "no valid node the review did not flag (%zu flagged, see their "
-				   "flags; review.keep_flagged=true accepts them): no submission",
+		/* the final choice: an ensemble replaces the best node's
+		 * submission only when it passes the submission check; its
+		 * failure never fails the run */
+		if (rc == AML_OK && g->best >= 0) {
+			aml_ensemble_opts eo;
+
+			ens_rc = aml_ensemble_opts_load(&eo, cfg, ens, sizeof ens);
+			if (ens_rc == AML_OK && eo.k >= 2)
+				ens_rc = aml_ensemble_choose(st.task, g, st.rd.path, &eo, ens, sizeof ens);
+			if (ens_rc != AML_OK)
+				aml_warn("the ensemble was not used: %s", ens);
+		}
+		if (g->best < 0 && flagged && g->flags_bar_best) {
+			snprintf(why, sizeof why, "no valid node the review did not flag (%zu flagged, "
+				 "see their flags; review.keep_flagged=true accepts them): no submission",
 				 flagged);
-		else
-			snprintf(why, sizeof why, "%s", g->best >= 0
-				 ? "the valid node with the best validation score"
-				 : "no valid node: no submission");
+		} else if (g->best < 0) {
+			snprintf(why, sizeof why, "no valid node: no submission");
+		} else if (ens_rc == AML_OK && ens[0]) {
+			snprintf(why, sizeof why, "%s", ens);
+			len = strlen(why);
+			if (flagged && g->flags_bar_best)
+				snprintf(why + len, sizeof why - len, "; %zu valid node(s) flagged by "
+					 "the review were not eligible, see their flags", flagged);
+		} else {
+			snprintf(why, sizeof why, "the valid node with the best validation score");
+			len = strlen(why);
+			if (flagged && g->flags_bar_best)
+				snprintf(why + len, sizeof why - len, " among those the review did not "
+					 "flag (%zu flagged, see their flags)", flagged);
+			len = strlen(why);
+			if (ens_rc != AML_OK)
+				snprintf(why + len, sizeof why - len, "; the ensemble was not used: %s",
+					 ens);
+		}
 		if (flagged && g->flags_bar_best)
 			aml_warn("%zu valid node(s) flagged by the review were not eligible as best",
 				 flagged);
+		aml_info("final choice: %s", why);
 		write_summary(&st, res, why);
 	}
 out:

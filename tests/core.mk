@@ -107,3 +107,10 @@ TESTS += tests/check_review
 tests_check_review_SOURCES = tests/check_review.c tests/check_taskutil.h
 tests_check_review_CFLAGS = $(TEST_CFLAGS)
 tests_check_review_LDADD = $(TEST_LIBS) $(JSONC_LIBS)
+
+# The run's final choice: the best node, or an ensemble of the top k.
+check_PROGRAMS += tests/check_ensemble
+TESTS += tests/check_ensemble
+tests_check_ensemble_SOURCES = tests/check_ensemble.c tests/check_taskutil.h
+tests_check_ensemble_CFLAGS = $(TEST_CFLAGS)
+tests_check_ensemble_LDADD = $(TEST_LIBS) $(JSONC_LIBS)
