@@ -17,5 +17,12 @@ int aml_cmd_config(int argc, char **argv);
 int aml_cmd_kb(int argc, char **argv);
 int aml_cmd_report(int argc, char **argv);
 int aml_cmd_runs(int argc, char **argv);
+int aml_cmd_resume(int argc, char **argv);
+
+/* What run and resume print at the end, from aml_run's status rc, its
+ * result (freed here) and error line; returns the exit status (130 when
+ * the run was interrupted). */
+struct aml_run_result;
+int aml_cmd_run_finish(int rc, struct aml_run_result *res, const char *err);
 
 #endif

@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "cli_args.h"
+#include "interrupt.h"
 #include "progress.h"
 #include "run.h"
 #include "util.h"
@@ -41,7 +42,20 @@ aml_cmd_run(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (aml_interrupt_install() != 0)
+		fprintf(stderr, "automlgen: warning: Ctrl-C will not stop the run cleanly "
+			"(cannot install a signal handler)\n");
 	rc = aml_run(a.cfg, a.pos[0], &res, err, sizeof err);
+	rc = aml_cmd_run_finish(rc, &res, err);
+	aml_cli_free(&a);
+	return rc;
+}
+
+int
+aml_cmd_run_finish(int rc, aml_run_result *res_, const char *err)
+{
+	aml_run_result res = *res_;
+
 	if (rc != AML_OK) {
 		/* 2: it could not start (bad input); 1: it started and failed */
 		int status = res.run_dir ? 1 : 2;
@@ -49,8 +63,7 @@ aml_cmd_run(int argc, char **argv)
 		fprintf(stderr, "automlgen: %s\n", err);
 		if (res.run_dir)
 			fprintf(stderr, "automlgen: what was done is in %s\n", res.run_dir);
-		aml_run_result_free(&res);
-		aml_cli_free(&a);
+		aml_run_result_free(res_);
 		return status;
 	}
 	if (res.has_best) {
@@ -65,7 +78,11 @@ aml_cmd_run(int argc, char **argv)
 		       res.nodes, res.run_dir);
 	}
 	rc = res.has_best ? 0 : 1;
-	aml_run_result_free(&res);
-	aml_cli_free(&a);
+	if (res.interrupted) {
+		printf("interrupted: %zu node(s) cut short; go on with: automlgen resume %s\n",
+		       res.pending, res.run_dir);
+		rc = 130;
+	}
+	aml_run_result_free(res_);
 	return rc;
 }

@@ -43,8 +43,10 @@ runs_usage(FILE *f)
 {
 	fputs("usage: automlgen runs [DIR] [--config FILE] [-o key=value]...\n"
 	      "  One line per run directory in DIR (default: run.dir), oldest first:\n"
-	      "  when it started, name, task, status (finished, or running-or-interrupted\n"
-	      "  when there is no summary.json yet), best score with the metric, nodes,\n"
+	      "  when it started, name, task, status (finished; interrupted: stopped by\n"
+	      "  Ctrl-C, 'automlgen resume' goes on; running-or-interrupted when there\n"
+	      "  is no summary.json newer than the journal: running, or killed), best\n"
+	      "  score with the metric, nodes,\n"
 	      "  seconds and search policy.  Entries that cannot be read get a note.\n", f);
 }
 
@@ -215,6 +217,8 @@ from_summary(const char *path, run_row *r)
 	}
 	if (jstr(o, "task"))
 		setcol(r, COL_TASK, "%s", jstr(o, "task"));
+	if (jstr(o, "stop_reason") && strncmp(jstr(o, "stop_reason"), "interrupted", 11) == 0)
+		setcol(r, COL_STATUS, "interrupted");
 	if (jnum(o, "best_score", &d))
 		setcol(r, COL_BEST, "%s %.6g", jstr(o, "metric") ? jstr(o, "metric") : "score", d);
 	else
@@ -236,7 +240,7 @@ static int
 describe(const char *parent, const char *name, run_row *r)
 {
 	char *dir = aml_path_join(parent, name), *sum = NULL;
-	double t_cfg = 0, t_log = 0, t_dir = 0, t;
+	double t_cfg = 0, t_log = 0, t_dir = 0, t_sum = 0, t_jnl = 0, t;
 	int has_sum, has_log, has_cfg;
 	struct tm tm;
 	time_t tt;
@@ -257,6 +261,11 @@ describe(const char *parent, const char *name, run_row *r)
 	}
 	mtime_of(dir, ".", &t_dir);
 	setcol(r, COL_NAME, "%s", name);
+	/* a summary older than the journal's last event: a resume is
+	 * running, or was killed, after the summary was written */
+	if (has_sum && mtime_of(dir, "summary.json", &t_sum) && mtime_of(dir, "journal.jsonl", &t_jnl)
+	    && t_jnl > t_sum + 1)
+		has_sum = 0;
 	if (has_sum) {
 		setcol(r, COL_STATUS, "finished");
 		if (from_summary(sum, r) != 0) {

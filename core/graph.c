@@ -276,6 +276,7 @@ aml_exec_outcome_name(aml_exec_outcome o)
 	case AML_EXEC_TIMEOUT: return "timed_out";
 	case AML_EXEC_KILLED: return "killed";
 	case AML_EXEC_NOSTART: return "not_started";
+	case AML_EXEC_CANCELLED: return "cancelled";
 	}
 	return "unknown";
 }

@@ -47,15 +47,28 @@ aml_journal_open(const char *path, aml_journal **out, char *err, size_t errlen)
 int
 aml_journal_append(aml_journal *j, json_object *ev)
 {
-	const char *text = json_object_to_json_string_ext(ev, JSON_C_TO_STRING_PLAIN);
-	size_t len = strlen(text), done = 0;
-	char *line = malloc(len + 2);
+	return aml_journal_append_n(j, &ev, 1);
+}
+
+int
+aml_journal_append_n(aml_journal *j, json_object *const *evs, size_t n)
+{
+	size_t len = 0, done = 0, i;
+	char *line;
 	int rc = AML_OK;
 
-	if (line == NULL)
+	for (i = 0; i < n; i++)
+		len += strlen(json_object_to_json_string_ext(evs[i], JSON_C_TO_STRING_PLAIN)) + 1;
+	if ((line = malloc(len + 1)) == NULL)
 		return AML_ENOMEM;
-	memcpy(line, text, len);
-	line[len++] = '\n';
+	for (i = 0, len = 0; i < n; i++) {
+		const char *text = json_object_to_json_string_ext(evs[i], JSON_C_TO_STRING_PLAIN);
+		size_t l = strlen(text);
+
+		memcpy(line + len, text, l);
+		len += l;
+		line[len++] = '\n';
+	}
 	pthread_mutex_lock(&j->lock);
 	if (j->failed) {
 		rc = AML_EIO;
@@ -82,6 +95,43 @@ out:
 	pthread_mutex_unlock(&j->lock);
 	free(line);
 	return rc;
+}
+
+int
+aml_journal_repair(const char *path, size_t *cut, char *err, size_t errlen)
+{
+	char *text = NULL, *last;
+	size_t len = 0, keep;
+	json_object *ev;
+	int rc;
+
+	if (cut)
+		*cut = 0;
+	rc = aml_read_file(path, 0, &text, &len, err, errlen);
+	if (rc != AML_OK)
+		return rc;
+	keep = len;
+	while (keep > 0 && text[keep - 1] != '\n')
+		keep--;
+	if (keep == len && keep > 0) {
+		/* whole last line: keep it if it parses */
+		text[keep - 1] = '\0';
+		last = strrchr(text, '\n');
+		last = last ? last + 1 : text;
+		ev = last[0] ? json_tokener_parse(last) : NULL;
+		if (last[0] && (ev == NULL || !json_object_is_type(ev, json_type_object)))
+			keep = (size_t)(last - text);
+		json_object_put(ev);
+	}
+	free(text);
+	if (keep < len && truncate(path, (off_t)keep) != 0) {
+		aml_seterr(err, errlen, "cannot cut the torn last line of %s: %s", path,
+			   strerror(errno));
+		return AML_EIO;
+	}
+	if (cut)
+		*cut = len - keep;
+	return AML_OK;
 }
 
 void

@@ -116,6 +116,7 @@ aml_llm_call(aml_llm *l, const aml_llm_request *req, aml_llm_response *resp,
 {
 	struct aml_plugin *p;
 	aml_llm_role_stats *st;
+	aml_llm_request r;
 	uint64_t tin, tout;
 	char own[AML_ERRLEN];
 	int role, rc;
@@ -138,6 +139,23 @@ aml_llm_call(aml_llm *l, const aml_llm_request *req, aml_llm_response *resp,
 		aml_seterr(err, errlen, "no LLM provider is configured for this run");
 		return AML_EUNSUPPORTED;
 	}
+	if (l->cancel && __atomic_load_n(l->cancel, __ATOMIC_RELAXED)) {
+		aml_seterr(err, errlen, "cancelled: the run is stopping");
+		return AML_ECANCELED;
+	}
+	/* the fields every 1.x operator sets, then the core's own: an
+	 * operator built for an older ABI passes a shorter struct */
+	memset(&r, 0, sizeof r);
+	r.role = req->role;
+	r.system = req->system;
+	r.user = req->user;
+	r.structured = req->structured;
+	r.temperature = req->temperature;
+	r.max_tokens = req->max_tokens;
+	r.node_id = req->node_id;
+	r.seed = req->seed;
+	r.cancel = l->cancel;
+	req = &r;
 	err[0] = '\0';
 	rc = aml_plugin_provider(p)->complete(p->state, req, resp, err, errlen);
 	if (rc == AML_OK && resp->text == NULL) {
@@ -177,6 +195,23 @@ aml_llm_role(aml_llm *l, int role, aml_llm_role_stats *out)
 {
 	pthread_mutex_lock(&l->lock);
 	*out = l->stats[role];
+	pthread_mutex_unlock(&l->lock);
+}
+
+void
+aml_llm_add_prior(aml_llm *l, int role, const aml_llm_role_stats *prior)
+{
+	aml_llm_role_stats *st;
+
+	if (role < 0 || role >= AML_N_ROLES)
+		return;
+	pthread_mutex_lock(&l->lock);
+	st = &l->stats[role];
+	st->calls += prior->calls;
+	st->failures += prior->failures;
+	st->tokens_in += prior->tokens_in;
+	st->tokens_out += prior->tokens_out;
+	st->cost += prior->cost;
 	pthread_mutex_unlock(&l->lock);
 }
 

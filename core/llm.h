@@ -45,6 +45,8 @@ typedef struct aml_llm {
 	char *cassette_path;
 	pthread_mutex_t lock;                     /* guards stats and cassette */
 	aml_llm_role_stats stats[AML_N_ROLES];
+	const volatile int *cancel;               /* borrowed, may be NULL: the
+						   * run's stop flag (interrupt.h) */
 } aml_llm;
 
 /* Read the price table (pricing.*) and, when llm.record is set, open the
@@ -54,10 +56,16 @@ void aml_llm_destroy(aml_llm *l);
 
 /* Ask the provider of req->role (NULL or "code": code; "feedback": the
  * feedback provider, else the code one; anything else is AML_EINVAL).
+ * Once l->cancel is set, AML_ECANCELED without a call; the provider sees
+ * l->cancel as req->cancel (whatever the operator passed).
  * Fills resp on success; on failure resp holds nothing and err one line.
  * Thread-safe: providers are called outside the lock. */
 int aml_llm_call(aml_llm *l, const aml_llm_request *req, aml_llm_response *resp,
 		 char *err, size_t errlen);
+
+/* Add what an earlier process of the same run spent (resume), so the
+ * budgets and the summary count it. */
+void aml_llm_add_prior(aml_llm *l, int role, const aml_llm_role_stats *prior);
 
 /* The totals over both roles (a consistent snapshot). */
 void aml_llm_totals(aml_llm *l, aml_llm_role_stats *out);

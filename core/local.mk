@@ -20,6 +20,8 @@ core_libamlcore_la_SOURCES = \
 	core/sha256.c core/sha256.h \
 	core/rescache.c core/rescache.h \
 	core/journal.c core/journal.h \
+	core/restore.c core/restore.h \
+	core/interrupt.c core/interrupt.h \
 	core/search.c core/search.h \
 	core/ensemble.c core/ensemble.h \
 	core/progress.c core/progress.h \
@@ -46,5 +48,5 @@ include core/report.mk
 # The CLI: one file per sub-command.
 bin_PROGRAMS += automlgen
 automlgen_SOURCES = core/main.c core/cli.h core/cli_args.c core/cli_args.h \
-	core/cmd_run.c core/cmd_config.c core/cmd_plugins.c $(AML_CLI_FILES)
+	core/cmd_run.c core/cmd_resume.c core/cmd_config.c core/cmd_plugins.c $(AML_CLI_FILES)
 automlgen_LDADD = core/libamlcore.la

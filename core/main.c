@@ -19,6 +19,9 @@ usage(FILE *f)
 	      "  run TASK_DIR [--config FILE] [-o key=value]... [-q|-v]\n"
 	      "                      search for the best solution of a task; -q: no\n"
 	      "                      progress, only warnings and errors on stderr\n"
+	      "  resume RUN_DIR [--config FILE] [-o key=value]... [-q|-v]\n"
+	      "                      go on with a run that crashed, was killed or\n"
+	      "                      interrupted, or give a finished one more budget\n"
 	      "  inspect TASK_DIR [--json]\n"
 	      "                      show the task profile inferred, run nothing\n"
 	      "  grade TASK_DIR SUBMISSION.csv [--json]\n"
@@ -61,6 +64,8 @@ main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "run") == 0)
 		return aml_cmd_run(argc - 1, argv + 1);
+	if (strcmp(cmd, "resume") == 0)
+		return aml_cmd_resume(argc - 1, argv + 1);
 	if (strcmp(cmd, "inspect") == 0)
 		return aml_cmd_inspect(argc - 1, argv + 1);
 	if (strcmp(cmd, "grade") == 0)

@@ -18,6 +18,7 @@
 
 static const char *const flavors[] = {"hyperparameters", "features", "strategy"};
 static const char *const mode_names[] = {"primary", "evolution", "reference", "aggregation"};
+static const char *const op_names[] = {"draft", "debug", "improve", "fuse", "recall"};
 
 typedef struct branch {
 	uint32_t root;              /* the draft (or fusion) that started it */
@@ -638,6 +639,67 @@ aml_mcgs_select(aml_mcgs *m, double frac, aml_mcgs_decision *d)
 				m->stats.by_mode[mode]++;
 	}
 	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Resume                                                              */
+
+const char *
+aml_mcgs_name(const char *name)
+{
+	size_t i;
+
+	if (name == NULL)
+		return NULL;
+	for (i = 0; i < AML_ARRAY_LEN(op_names); i++)
+		if (strcmp(name, op_names[i]) == 0)
+			return op_names[i];
+	for (i = 0; i < AML_ARRAY_LEN(mode_names); i++)
+		if (strcmp(name, mode_names[i]) == 0)
+			return mode_names[i];
+	for (i = 0; i < AML_ARRAY_LEN(flavors); i++)
+		if (strcmp(name, flavors[i]) == 0)
+			return flavors[i];
+	return NULL;
+}
+
+void
+aml_mcgs_reseed(aml_mcgs *m, uint64_t salt)
+{
+	m->rng ^= salt * 0x9e3779b97f4a7c15ULL;
+	(void)rng_next(m);
+}
+
+void
+aml_mcgs_replay(aml_mcgs *m, const aml_mcgs_decision *d)
+{
+	aml_node *p = node(m, d->parent);
+	size_t mode;
+
+	if (d->mode == mode_names[1] && p) {
+		branch *b = branch_of(m, p);
+
+		if (b)
+			b->since_improve = 0;
+	} else if (d->mode == mode_names[3]) {
+		uint32_t n = d->n_refs < AML_MCGS_MAX_REFS ? d->n_refs : AML_MCGS_MAX_REFS;
+
+		memcpy(m->fused, d->refs, n * sizeof *d->refs);
+		m->n_fused = n;
+		m->since_global = 0;
+	}
+	if (m->p.policy == AML_POLICY_GREEDY && p && p->greedy_slot >= 0) {
+		uint32_t i = (uint32_t)p->greedy_slot;
+
+		m->buggy_leaves[i] = m->buggy_leaves[--m->n_buggy];
+		if (i < m->n_buggy)
+			m->g->nodes[m->buggy_leaves[i]]->greedy_slot = (int32_t)i;
+		p->greedy_slot = -1;
+	}
+	reserve(m, d->parent);
+	for (mode = 0; mode < 4; mode++)
+		if (d->mode == mode_names[mode])
+			m->stats.by_mode[mode]++;
 }
 
 /* ------------------------------------------------------------------ */

@@ -107,6 +107,24 @@ int aml_mcgs_integrate(aml_mcgs *m, const aml_mcgs_decision *d, aml_node *n);
 /* Release a reservation whose expansion never produced a node. */
 void aml_mcgs_release(aml_mcgs *m, const aml_mcgs_decision *d);
 
+/* Resume: replay decision d, recorded by an earlier process of the same
+ * run, in the journal's order.  Does select()'s bookkeeping without
+ * choosing: reserves d->parent, counts the mode, and applies what
+ * selecting d changed (a recall resets its branch's stagnation count, an
+ * aggregation remembers its inputs and resets the global one, greedy's
+ * debug takes its parent off the buggy leaves).  d's strings must be the
+ * interned names (aml_mcgs_name).  The caller adds the node as after
+ * select(), and integrates or leaves it pending. */
+void aml_mcgs_replay(aml_mcgs *m, const aml_mcgs_decision *d);
+
+/* Mix salt into the random stream: a resumed run draws anew (what the
+ * earlier process drew is not recorded). */
+void aml_mcgs_reseed(aml_mcgs *m, uint64_t salt);
+
+/* The static string of an operator, mode or flavor name that decisions
+ * carry ("draft", "primary", "features"...), or NULL for an unknown one. */
+const char *aml_mcgs_name(const char *name);
+
 /* The current exploration constant for budget fraction f. */
 double aml_mcgs_c(const aml_mcgs_params *p, double f);
 

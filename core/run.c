@@ -16,6 +16,7 @@
 #include "graph.h"
 #include "host.h"
 #include "hardware.h"
+#include "interrupt.h"
 #include "journal.h"
 #include "kb.h"
 #include "kbload.h"
@@ -24,6 +25,7 @@
 #include "preview.h"
 #include "progress.h"
 #include "registry.h"
+#include "restore.h"
 #include "review.h"
 #include "run.h"
 #include "rundir.h"
@@ -379,15 +381,17 @@ run_cleanup(run_state *st)
 	aml_log_close_file();
 }
 
-int
-aml_run(const aml_config *cfg, const char *task_dir, aml_run_result *res,
-	char *err, size_t errlen)
+/* A run on the task in task_dir; with resume_dir, the run in that
+ * directory goes on from its journal (restore.h). */
+static int
+run_main(const aml_config *cfg, const char *task_dir, const char *resume_dir,
+	 aml_run_result *res, char *err, size_t errlen)
 {
 	run_state st;
 	const char *const *need;
 	const char *policy, *python, *feedback;
 	size_t k;
-	char *cfgtext = NULL, *logpath;
+	char *cfgtext = NULL, *logpath, *task_abs = NULL;
 	int rc;
 
 	memset(res, 0, sizeof *res);
@@ -455,6 +459,14 @@ aml_run(const aml_config *cfg, const char *task_dir, aml_run_result *res,
 		    && (rc = open_op(&st, "review", err, errlen)) != AML_OK)
 			goto out;
 	}
+	{
+		/* the final.* keys are used when the search ends: a typo is
+		 * refused now, not after hours of search */
+		aml_ensemble_opts eo;
+
+		if ((rc = aml_ensemble_opts_load(&eo, cfg, err, errlen)) != AML_OK)
+			goto out;
+	}
 	python = aml_host_param(st.executor, cfg, "python");
 	if (python == NULL)
 		python = AML_DEFAULT_PYTHON;
@@ -463,7 +475,11 @@ aml_run(const aml_config *cfg, const char *task_dir, aml_run_result *res,
 	if ((rc = load_kb(&st, python, err, errlen)))
 		goto out;
 
-	if ((rc = aml_rundir_create(cfg, aml_task_view(st.task)->name, &st.rd, err, errlen)))
+	if (resume_dir)
+		rc = aml_rundir_open(resume_dir, &st.rd, err, errlen);
+	else
+		rc = aml_rundir_create(cfg, aml_task_view(st.task)->name, &st.rd, err, errlen);
+	if (rc != AML_OK)
 		goto out;
 	res->run_dir = strdup(st.rd.path);
 	logpath = aml_path_join(st.rd.path, "run.log");
@@ -484,16 +500,21 @@ aml_run(const aml_config *cfg, const char *task_dir, aml_run_result *res,
 			free(cfgtext);
 		}
 	}
-	aml_info("run %s: task %s, metric %s (%s), provider %s, executor %s",
-		 st.rd.path, aml_task_view(st.task)->name, aml_task_view(st.task)->metric,
+	aml_info("%s %s: task %s, metric %s (%s), provider %s, executor %s",
+		 resume_dir ? "resuming run" : "run", st.rd.path, aml_task_view(st.task)->name, aml_task_view(st.task)->metric,
 		 aml_task_view(st.task)->higher_is_better ? "higher is better" : "lower is better",
 		 st.provider->manifest->name, st.executor->manifest->name);
 	{
 		char *private_dir = aml_path_join(aml_task_root(st.task), "private");
 
-		rc = private_dir ? aml_rundir_stage_input(&st.rd, aml_task_view(st.task)->public_dir,
-							  private_dir, err, errlen)
-				 : AML_ENOMEM;
+		/* a resumed run keeps the input its scripts saw */
+		if (resume_dir && aml_is_dir(st.rd.input))
+			rc = private_dir ? AML_OK : AML_ENOMEM;
+		else
+			rc = private_dir ? aml_rundir_stage_input(&st.rd,
+								  aml_task_view(st.task)->public_dir,
+								  private_dir, err, errlen)
+					 : AML_ENOMEM;
 		free(private_dir);
 		if (rc != AML_OK)
 			goto out;
@@ -504,6 +525,25 @@ aml_run(const aml_config *cfg, const char *task_dir, aml_run_result *res,
 	if (rc != AML_OK)
 		goto out;
 	st.search_ready = 1;
+	st.search.cancel = aml_interrupt_flag();
+	st.llm.cancel = st.search.cancel;
+	task_abs = aml_path_abs(task_dir);
+	st.search.task_dir = task_abs;
+	if (resume_dir) {
+		aml_restore_info info;
+
+		rc = aml_restore_search(&st.search, st.rd.path, &st.llm, &info, err, errlen);
+		if (rc == AML_OK)
+			aml_info("resume: %zu nodes replayed (%zu finished, %zu to run again), "
+				 "%.0f s of the time budget spent%s%s", info.nodes, info.finished,
+				 info.nodes - info.finished, info.elapsed,
+				 info.stop_reason ? "; the last process stopped: " : "; the last "
+				 "process died without stopping",
+				 info.stop_reason ? info.stop_reason : "");
+		aml_restore_info_free(&info);
+		if (rc != AML_OK)
+			goto out;
+	}
 	{
 		int on;
 		char *path;
@@ -529,6 +569,8 @@ aml_run(const aml_config *cfg, const char *task_dir, aml_run_result *res,
 		rc = aml_search_run(&st.search, err, errlen);
 		aml_progress_stop(progress);
 	}
+	res->interrupted = st.search.interrupted;
+	res->pending = st.search.n_interrupted;
 	if (rc == AML_OK)
 		rc = write_best(&st, res, err, errlen);
 	{
@@ -583,6 +625,47 @@ aml_run(const aml_config *cfg, const char *task_dir, aml_run_result *res,
 	}
 out:
 	run_cleanup(&st);
+	free(task_abs);
+	return rc;
+}
+
+int
+aml_run(const aml_config *cfg, const char *task_dir, aml_run_result *res,
+	char *err, size_t errlen)
+{
+	return run_main(cfg, task_dir, NULL, res, err, errlen);
+}
+
+int
+aml_resume(const aml_config *cfg, const char *run_dir, aml_run_result *res,
+	   char *err, size_t errlen)
+{
+	aml_restore_info info;
+	int rc;
+
+	memset(res, 0, sizeof *res);
+	res->best_node = -1;
+	rc = aml_restore_peek(run_dir, &info, err, errlen);
+	if (rc != AML_OK)
+		return rc;
+	{
+		const char *policy = aml_config_get(cfg, "search.policy");
+
+		if (info.policy && policy && strcmp(info.policy, policy) != 0) {
+			aml_seterr(err, errlen, "the run searched with search.policy %s, not %s: a "
+				   "resume keeps its policy (drop the override)", info.policy, policy);
+			aml_restore_info_free(&info);
+			return AML_EINVAL;
+		}
+	}
+	if (!aml_is_dir(info.task_dir)) {
+		aml_seterr(err, errlen, "the run's task directory %s is gone: a resume needs the "
+			   "task it was started on", info.task_dir);
+		aml_restore_info_free(&info);
+		return AML_ENOTFOUND;
+	}
+	rc = run_main(cfg, info.task_dir, run_dir, res, err, errlen);
+	aml_restore_info_free(&info);
 	return rc;
 }
 

@@ -14,6 +14,8 @@ typedef struct aml_run_result {
 	int best_node;
 	size_t nodes;
 	size_t valid;
+	int interrupted;         /* stopped by SIGINT/SIGTERM (interrupt.h) */
+	size_t pending;          /* nodes cut short: a resume runs them again */
 } aml_run_result;
 
 /* Run the search on the task in task_dir with configuration cfg.
@@ -22,6 +24,13 @@ typedef struct aml_run_result {
  * could not start or had to stop. */
 int aml_run(const aml_config *cfg, const char *task_dir, aml_run_result *res,
 	    char *err, size_t errlen);
+/* Go on with the run in run_dir (`automlgen resume`): its journal names
+ * the task; the graph and the search state are rebuilt from the journal
+ * and the search continues with the budgets cfg gives, minus what was
+ * spent.  cfg is the run's config.yaml with the caller's overrides over
+ * it.  Returns as aml_run. */
+int aml_resume(const aml_config *cfg, const char *run_dir, aml_run_result *res,
+	       char *err, size_t errlen);
 void aml_run_result_free(aml_run_result *res);
 
 #endif

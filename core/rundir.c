@@ -87,6 +87,23 @@ aml_rundir_create(const aml_config *cfg, const char *task_name,
 	return rc;
 }
 
+int
+aml_rundir_open(const char *path, aml_rundir *rd, char *err, size_t errlen)
+{
+	memset(rd, 0, sizeof *rd);
+	if (!aml_is_dir(path)) {
+		aml_seterr(err, errlen, "%s: no such run directory", path);
+		return AML_ENOTFOUND;
+	}
+	rd->path = aml_path_abs(path);
+	rd->input = rd->path ? aml_path_join(rd->path, "input") : NULL;
+	if (rd->input == NULL) {
+		aml_rundir_destroy(rd);
+		return AML_ENOMEM;
+	}
+	return AML_OK;
+}
+
 void
 aml_rundir_destroy(aml_rundir *rd)
 {

@@ -9,8 +9,10 @@
  *        solution.py  plan.txt  node.json  stdout.txt  stderr.txt
  *        input -> ../../input   working/   submission/submission.csv
  *     best_solution.py     the best valid node's script
- *     submission.csv       the best valid node's submission
+ *     submission.csv       the best valid node's submission, or the
+ *                          ensemble (ensemble.h)
  *     summary.json         the run's result
+ *     journal.jsonl        every node event (journal.h; resume replays it)
  */
 #ifndef AML_RUNDIR_H
 #define AML_RUNDIR_H
@@ -28,6 +30,8 @@ typedef struct aml_rundir {
  * <task_name>-<timestamp>, made unique). */
 int aml_rundir_create(const aml_config *cfg, const char *task_name,
 		      aml_rundir *rd, char *err, size_t errlen);
+/* Open the existing run directory at path (resume). */
+int aml_rundir_open(const char *path, aml_rundir *rd, char *err, size_t errlen);
 void aml_rundir_destroy(aml_rundir *rd);
 
 /* Copy the task's public files into input/ and make them read-only.

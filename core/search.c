@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "evaluate.h"
@@ -99,6 +100,8 @@ void
 aml_search_destroy(aml_search *s)
 {
 	aml_mcgs_free(s->mcgs);
+	free(s->decided);
+	free(s->rerun);
 	aml_rescache_free(&s->cache);
 	aml_graph_destroy(&s->graph);
 	pthread_mutex_destroy(&s->lock);
@@ -149,9 +152,11 @@ budget_frac(aml_search *s)
 		f = cost / s->max_cost;
 	if (s->stop_reason[0])
 		return f;
-	if ((long)s->graph.n >= s->max_nodes)
+	if ((long)s->graph.n >= s->max_nodes) {
 		snprintf(s->stop_reason, sizeof s->stop_reason,
 			 "node budget reached (search.max_nodes = %ld)", s->max_nodes);
+		s->stop_nodes = 1;
+	}
 	else if (elapsed >= s->time_limit_s)
 		snprintf(s->stop_reason, sizeof s->stop_reason,
 			 "time budget reached (search.time_limit_s = %g)", s->time_limit_s);
@@ -177,6 +182,7 @@ typedef struct job {
 	size_t n_sib, n_refs;
 	uint32_t seq;                /* the new node's index among its parent's children */
 	double time_left;
+	int rerun;                   /* a node an earlier process left running */
 } job;
 
 /* What an expansion produced, committed to the node under the lock. */
@@ -192,6 +198,7 @@ typedef struct outcome {
 	uint8_t key[AML_SHA256_LEN]; /* the code's result-cache key */
 	int cacheable;               /* the result may be reused for the same code */
 	int32_t cached_from;         /* -1, or the node whose result was reused */
+	int interrupted;             /* cut short by the stop flag: stays pending */
 } outcome;
 
 static void
@@ -418,6 +425,38 @@ out:
 	return rc;
 }
 
+static void journal_scripted(aml_search *s, uint32_t id, const outcome *o);
+
+/* Has the stop flag been raised? */
+static int
+stopping(const aml_search *s)
+{
+	return s->cancel != NULL && __atomic_load_n(s->cancel, __ATOMIC_RELAXED) != 0;
+}
+
+/* The script (and plan) an earlier process wrote into dir for a node it
+ * did not finish; 0 with o->code set, or -1 when there is none. */
+static int
+load_script(const char *dir, outcome *o)
+{
+	char *path = aml_path_join(dir, "solution.py"), err[AML_ERRLEN];
+	size_t len;
+
+	if (path == NULL || aml_read_file(path, 16u << 20, &o->code, &len, err, sizeof err) != AML_OK
+	    || o->code == NULL || o->code[0] == '\0') {
+		free(path);
+		free(o->code);
+		o->code = NULL;
+		return -1;
+	}
+	free(path);
+	path = aml_path_join(dir, "plan.txt");
+	if (path == NULL || aml_read_file(path, 1u << 20, &o->plan, &len, err, sizeof err) != AML_OK)
+		o->plan = NULL;
+	free(path);
+	return 0;
+}
+
 static int
 expand(aml_search *s, job *j, outcome *o, char *ferr, size_t ferrlen)
 {
@@ -437,6 +476,10 @@ expand(aml_search *s, job *j, outcome *o, char *ferr, size_t ferrlen)
 	if (rc != AML_OK)
 		return rc;
 
+	if (j->rerun && load_script(dir, o) == 0) {
+		aml_info("node %u: running again the script an interrupted run left", id);
+		goto run;
+	}
 	memset(&req, 0, sizeof req);
 	memset(&res, 0, sizeof res);
 	req.task = task;
@@ -460,6 +503,12 @@ expand(aml_search *s, job *j, outcome *o, char *ferr, size_t ferrlen)
 	o->tokens_out = res.tokens_out;
 	o->plan = res.plan;
 	o->raw = res.raw_answer;
+	if ((rc != AML_OK || res.code == NULL || res.code[0] == '\0') && stopping(s)) {
+		free(res.code);
+		o->interrupted = 1;
+		free(dir);
+		return AML_OK;
+	}
 	if (rc != AML_OK || res.code == NULL || res.code[0] == '\0') {
 		free(res.code);
 		set_reason(o, AML_NODE_OP_FAILED, err[0] ? err : "the operator returned no script");
@@ -469,12 +518,27 @@ expand(aml_search *s, job *j, outcome *o, char *ferr, size_t ferrlen)
 	}
 	o->code = res.code;
 
-	script = aml_path_join(dir, "solution.py");
-	rc = script ? aml_write_file(script, o->code, strlen(o->code), ferr, ferrlen) : AML_ENOMEM;
+	/* the plan first: a script on disk always has its plan (resume) */
+	script = aml_path_join(dir, "plan.txt");
+	rc = script ? aml_write_file(script, o->plan ? o->plan : "", o->plan ? strlen(o->plan) : 0,
+				     ferr, ferrlen) : AML_ENOMEM;
 	free(script);
+	if (rc == AML_OK) {
+		script = aml_path_join(dir, "solution.py");
+		rc = script ? aml_write_file(script, o->code, strlen(o->code), ferr, ferrlen)
+			    : AML_ENOMEM;
+		free(script);
+	}
 	if (rc != AML_OK) {
 		free(dir);
 		return rc;
+	}
+	journal_scripted(s, id, o);
+run:
+	if (stopping(s)) {
+		o->interrupted = 1;
+		free(dir);
+		return AML_OK;
 	}
 	if (s->cache_on) {
 		aml_rescache_key(o->code, o->key);
@@ -494,8 +558,16 @@ expand(aml_search *s, job *j, outcome *o, char *ferr, size_t ferrlen)
 	ereq.timeout_s = s->exec_timeout_s < left ? s->exec_timeout_s : (left > 1 ? left : 1);
 	ereq.output_cap = s->output_cap;
 	ereq.node_id = id;
+	ereq.cancel = s->cancel;
 	err[0] = '\0';
 	rc = aml_plugin_executor(s->executor)->run(s->executor->state, &ereq, &eres, err, sizeof err);
+	if ((rc == AML_OK && eres.outcome == AML_EXEC_CANCELLED) || (rc != AML_OK && stopping(s))) {
+		/* cut short by the stop: neither a failure nor a result */
+		o->interrupted = 1;
+		free(eres.detail);
+		free(dir);
+		return AML_OK;
+	}
 	if (rc != AML_OK) {
 		set_reason(o, AML_NODE_BUGGY, err[0] ? err : "the executor failed");
 		aml_warn("node %u: executor failed: %s", id, o->reason);
@@ -531,6 +603,12 @@ expand(aml_search *s, job *j, outcome *o, char *ferr, size_t ferrlen)
 	}
 	free(eres.detail);
 	free(dir);
+	/* a script that failed while the run was stopping may have failed
+	 * because of it (a terminal's Ctrl-C reaches its process group too) */
+	if (o->status != AML_NODE_VALID && stopping(s)) {
+		o->interrupted = 1;
+		return AML_OK;
+	}
 	if (o->status == AML_NODE_VALID && aml_review_wants_llm(&s->review, o->flags))
 		return llm_review(s, j, id, o, ferr, ferrlen);
 	return AML_OK;
@@ -538,12 +616,18 @@ expand(aml_search *s, job *j, outcome *o, char *ferr, size_t ferrlen)
 
 /* Journal events (journal.h); a journal that fails says so once. */
 static void
+journal_stamp(aml_search *s, json_object *ev, const char *name)
+{
+	json_object_object_add(ev, "ev", json_object_new_string(name));
+	json_object_object_add(ev, "t", json_object_new_double(aml_now() - s->t0));
+}
+
+static void
 journal_put(aml_search *s, json_object *ev, const char *name)
 {
 	if (ev == NULL)
 		return;
-	json_object_object_add(ev, "ev", json_object_new_string(name));
-	json_object_object_add(ev, "t", json_object_new_double(aml_now() - s->t0));
+	journal_stamp(s, ev, name);
 	(void)aml_journal_append(s->journal, ev);
 	json_object_put(ev);
 }
@@ -574,12 +658,67 @@ journal_created(aml_search *s, const job *j)
 	journal_put(s, ev, "created");
 }
 
+/* The LLM spending so far, per role: a resumed run carries it on. */
+static json_object *
+llm_json(aml_search *s)
+{
+	json_object *o, *one;
+	aml_llm_role_stats t;
+	int r;
+
+	if (s->ctx->llm == NULL || (o = json_object_new_object()) == NULL)
+		return NULL;
+	for (r = 0; r < AML_N_ROLES; r++) {
+		aml_llm_role(s->ctx->llm, r, &t);
+		if ((one = json_object_new_object()) == NULL)
+			break;
+		json_object_object_add(one, "calls", json_object_new_int64((int64_t)t.calls));
+		json_object_object_add(one, "failures", json_object_new_int64((int64_t)t.failures));
+		json_object_object_add(one, "tokens_in", json_object_new_int64((int64_t)t.tokens_in));
+		json_object_object_add(one, "tokens_out", json_object_new_int64((int64_t)t.tokens_out));
+		json_object_object_add(one, "cost", json_object_new_double(t.cost));
+		json_object_object_add(o, r == AML_ROLE_CODE ? "code" : "feedback", one);
+	}
+	return o;
+}
+
+/* The operator wrote node id's script (solution.py, plan.txt): what it
+ * spent is on record even if the script never finishes.  Outside the
+ * search's lock (the journal has its own; the order does not matter). */
+static void
+journal_scripted(aml_search *s, uint32_t id, const outcome *o)
+{
+	json_object *ev;
+
+	if (s->journal == NULL || (ev = json_object_new_object()) == NULL)
+		return;
+	json_object_object_add(ev, "id", json_object_new_int((int)id));
+	json_object_object_add(ev, "op_seconds", json_object_new_double(o->op_seconds));
+	json_object_object_add(ev, "tokens_in", json_object_new_int64((int64_t)o->tokens_in));
+	json_object_object_add(ev, "tokens_out", json_object_new_int64((int64_t)o->tokens_out));
+	json_object_object_add(ev, "llm", llm_json(s));
+	journal_put(s, ev, "scripted");
+}
+
+/* Node id was cut short by the stop flag: it stays pending (resume runs
+ * it again). */
+static void
+journal_interrupted(aml_search *s, uint32_t id)
+{
+	json_object *ev;
+
+	if (s->journal == NULL || (ev = json_object_new_object()) == NULL)
+		return;
+	json_object_object_add(ev, "id", json_object_new_int((int)id));
+	journal_put(s, ev, "interrupted");
+}
+
 /* The finished and backprop events of n; called with the lock held, after
  * the node was integrated, so the journal's order is the graph's. */
 static void
 journal_finished(aml_search *s, const aml_node *n)
 {
-	json_object *ev;
+	json_object *ev, *bp;
 
 	if (s->journal == NULL || (ev = json_object_new_object()) == NULL)
 		return;
@@ -596,14 +735,30 @@ journal_finished(aml_search *s, const aml_node *n)
 	json_object_object_add(ev, "exec_seconds", json_object_new_double(n->exec_seconds));
 	json_object_object_add(ev, "tokens_in", json_object_new_int64((int64_t)n->tokens_in));
 	json_object_object_add(ev, "tokens_out", json_object_new_int64((int64_t)n->tokens_out));
-	journal_put(s, ev, "finished");
-	if ((ev = json_object_new_object()) == NULL)
+	json_object_object_add(ev, "truncated", json_object_new_boolean(n->truncated));
+	json_object_object_add(ev, "plan", json_object_new_string(n->plan ? n->plan : ""));
+	json_object_object_add(ev, "output", json_object_new_string(n->output ? n->output : ""));
+	if (n->review)
+		json_object_object_add(ev, "review", json_object_new_string(n->review));
+	json_object_object_add(ev, "llm", llm_json(s));
+	journal_stamp(s, ev, "finished");
+	if ((bp = json_object_new_object()) == NULL) {
+		json_object_put(ev);
 		return;
-	json_object_object_add(ev, "id", json_object_new_int((int)n->id));
-	json_object_object_add(ev, "reward", json_object_new_double(n->reward));
-	json_object_object_add(ev, "visits", json_object_new_int((int)n->visits));
-	json_object_object_add(ev, "best", json_object_new_int(s->graph.best));
-	journal_put(s, ev, "backprop");
+	}
+	json_object_object_add(bp, "id", json_object_new_int((int)n->id));
+	json_object_object_add(bp, "reward", json_object_new_double(n->reward));
+	json_object_object_add(bp, "visits", json_object_new_int((int)n->visits));
+	json_object_object_add(bp, "best", json_object_new_int(s->graph.best));
+	journal_stamp(s, bp, "backprop");
+	/* one write: a crash keeps both or neither whole */
+	{
+		json_object *both[2] = {ev, bp};
+
+		(void)aml_journal_append_n(s->journal, both, 2);
+	}
+	json_object_put(ev);
+	json_object_put(bp);
 }
 
 /* Move o into n; called with the lock held. */
@@ -654,16 +809,30 @@ log_node(aml_search *s, const aml_node *n, int new_best)
 			 aml_node_status_name(n->status), n->reason, cached);
 }
 
-/* Pick the next expansion; 1 with d set, 0 to wait, -1 to stop.  Called
- * with the lock held. */
+/* Pick the next expansion; 1 with d set, 2 with *rerun set (a node an
+ * earlier process left running, d its decision), 0 to wait, -1 to stop.
+ * Called with the lock held. */
 static int
-pick(aml_search *s, aml_mcgs_decision *d)
+pick(aml_search *s, aml_mcgs_decision *d, uint32_t *rerun)
 {
 	double f;
 
 	if (s->fatal)
 		return -1;
+	if (stopping(s)) {
+		if (!s->interrupted)
+			snprintf(s->stop_reason, sizeof s->stop_reason,
+				 "interrupted (SIGINT or SIGTERM)");
+		s->interrupted = 1;
+		return -1;
+	}
 	f = budget_frac(s);
+	/* the node budget counted these already */
+	if (s->next_rerun < s->n_rerun && (!s->stop_reason[0] || s->stop_nodes)) {
+		*rerun = s->rerun[s->next_rerun++];
+		*d = s->decided[*rerun];
+		return 2;
+	}
 	if (s->stop_reason[0])
 		return -1;
 	if (s->drafts_only) {
@@ -696,20 +865,37 @@ worker(void *arg)
 	job j;
 	outcome o;
 	char ferr[512];
+	uint32_t rerun = 0;
 	int r, rc, new_best;
 	double t;
 
 	pthread_mutex_lock(&s->lock);
 	for (;;) {
-		r = pick(s, &d);
+		r = pick(s, &d, &rerun);
 		if (r < 0)
 			break;
 		if (r == 0) {
-			pthread_cond_wait(&s->changed, &s->lock);
+			if (s->cancel) {
+				/* a signal cannot signal a condition variable */
+				struct timespec ts;
+
+				clock_gettime(CLOCK_REALTIME, &ts);
+				ts.tv_nsec += 200 * 1000 * 1000;
+				if (ts.tv_nsec >= 1000000000L) {
+					ts.tv_sec++;
+					ts.tv_nsec -= 1000000000L;
+				}
+				pthread_cond_timedwait(&s->changed, &s->lock, &ts);
+			} else {
+				pthread_cond_wait(&s->changed, &s->lock);
+			}
 			continue;
 		}
 		rc = job_prepare(s, &d, &j);
-		if (rc == AML_OK) {
+		if (rc == AML_OK && r == 2) {
+			j.n = s->graph.nodes[rerun];
+			j.rerun = 1;
+		} else if (rc == AML_OK) {
 			j.n = aml_graph_add(&s->graph, d.parent, d.op, d.mode);
 			if (j.n == NULL)
 				rc = AML_ENOMEM;
@@ -723,13 +909,24 @@ worker(void *arg)
 				 d.op, aml_strerror(rc));
 			break;
 		}
-		j.n->created_at = aml_now() - s->t0;
-		/* counting siblings still running, so concurrent drafts differ */
-		j.seq = (uint32_t)(d.parent >= 0 ? s->graph.nodes[d.parent]->n_children
-				   : s->graph.root_children) - 1;
+		if (j.rerun) {
+			const uint32_t *kids = d.parent >= 0 ? s->graph.nodes[d.parent]->children
+				: s->graph.roots;
+			size_t nk = d.parent >= 0 ? s->graph.nodes[d.parent]->n_children
+				: s->graph.root_children;
+
+			for (j.seq = 0; j.seq < nk && kids[j.seq] != rerun; j.seq++)
+				;
+		} else {
+			j.n->created_at = aml_now() - s->t0;
+			/* counting siblings still running, so concurrent drafts differ */
+			j.seq = (uint32_t)(d.parent >= 0 ? s->graph.nodes[d.parent]->n_children
+					   : s->graph.root_children) - 1;
+			/* under the lock: the journal's order is the graph's */
+			journal_created(s, &j);
+		}
 		s->in_flight++;
 		pthread_mutex_unlock(&s->lock);
-		journal_created(s, &j);
 
 		t = aml_now();
 		ferr[0] = '\0';
@@ -739,6 +936,18 @@ worker(void *arg)
 
 		pthread_mutex_lock(&s->lock);
 		s->busy_seconds += aml_now() - t;
+		if (o.interrupted && rc == AML_OK) {
+			/* not a result: the node stays pending, for resume */
+			s->n_interrupted++;
+			journal_interrupted(s, j.n->id);
+			aml_info("node %u (%s): interrupted; 'automlgen resume' runs it again",
+				 j.n->id, j.n->op);
+			s->in_flight--;
+			pthread_cond_broadcast(&s->changed);
+			outcome_free(&o);
+			job_free(&j);
+			continue;
+		}
 		if (s->cache_on && o.cacheable && rc == AML_OK
 		    && aml_rescache_add(&s->cache, o.key, j.n->id) != AML_OK)
 			aml_warn("node result cache: out of memory; node %u not cached", j.n->id);
@@ -776,6 +985,128 @@ worker(void *arg)
 	return NULL;
 }
 
+/* ------------------------------------------------------------------ */
+/* Resume                                                              */
+
+int
+aml_search_replay_created(aml_search *s, const aml_mcgs_decision *d, uint32_t id,
+			  double created_at, char *err, size_t errlen)
+{
+	aml_node *n;
+
+	if (id != s->graph.n || (d->parent >= 0 && (size_t)d->parent >= s->graph.n)) {
+		aml_seterr(err, errlen, "node %u created out of order (next id %zu, parent %d)",
+			   id, s->graph.n, d->parent);
+		return AML_EFORMAT;
+	}
+	if (d->parent >= 0 && s->graph.nodes[d->parent]->status == AML_NODE_PENDING) {
+		aml_seterr(err, errlen, "node %u: its parent %d never finished", id, d->parent);
+		return AML_EFORMAT;
+	}
+	if (id >= s->cap_decided) {
+		size_t cap = s->cap_decided ? s->cap_decided * 2 : 64;
+		aml_mcgs_decision *nd;
+
+		while (cap <= id)
+			cap *= 2;
+		nd = realloc(s->decided, cap * sizeof *nd);
+		if (nd == NULL)
+			return AML_ENOMEM;
+		s->decided = nd;
+		s->cap_decided = cap;
+	}
+	n = aml_graph_add(&s->graph, d->parent, d->op, d->mode);
+	if (n == NULL)
+		return AML_ENOMEM;
+	n->created_at = created_at;
+	s->decided[id] = *d;
+	if (s->mcgs)
+		aml_mcgs_replay(s->mcgs, d);
+	return AML_OK;
+}
+
+int
+aml_search_replay_finished(aml_search *s, uint32_t id, aml_node *rec, char *err, size_t errlen)
+{
+	aml_node *n;
+	outcome o;
+	int rc = AML_OK;
+
+	if (id >= s->graph.n || s->graph.nodes[id]->status != AML_NODE_PENDING) {
+		aml_seterr(err, errlen, "node %u finished %s", id,
+			   id >= s->graph.n ? "before it was created" : "twice");
+		return AML_EFORMAT;
+	}
+	if (rec->status == AML_NODE_PENDING) {
+		aml_seterr(err, errlen, "node %u finished without a status", id);
+		return AML_EFORMAT;
+	}
+	n = s->graph.nodes[id];
+	memset(&o, 0, sizeof o);
+	o.code = rec->code;
+	o.plan = rec->plan;
+	o.reason = rec->reason;
+	o.output = rec->output;
+	o.flags = rec->flags;
+	o.review = rec->review;
+	rec->code = rec->plan = rec->reason = rec->output = rec->flags = rec->review = NULL;
+	o.status = rec->status;
+	o.has_score = rec->has_score;
+	o.score = rec->score;
+	o.exec = rec->outcome;
+	o.exit_code = rec->exit_code;
+	o.truncated = rec->truncated;
+	o.op_seconds = rec->op_seconds;
+	o.exec_seconds = rec->exec_seconds;
+	o.tokens_in = rec->tokens_in;
+	o.tokens_out = rec->tokens_out;
+	o.cached_from = rec->cached_from;
+	if (o.reason == NULL)
+		o.reason = strdup("");
+	if (o.reason == NULL) {
+		outcome_free(&o);
+		return AML_ENOMEM;
+	}
+	/* what the worker cached: code that ran itself to an exit */
+	if (s->cache_on && o.code && o.cached_from < 0
+	    && (o.exec == AML_EXEC_OK || o.exec == AML_EXEC_CRASHED)) {
+		aml_rescache_key(o.code, o.key);
+		rc = aml_rescache_add(&s->cache, o.key, id);
+	}
+	commit(n, &o);
+	outcome_free(&o);
+	if (rc != AML_OK)
+		return rc;
+	if (s->mcgs)
+		return aml_mcgs_integrate(s->mcgs, &s->decided[id], n);
+	aml_graph_finish(&s->graph, n);
+	return AML_OK;
+}
+
+int
+aml_search_replay_done(aml_search *s, double elapsed, uint64_t salt, char *err, size_t errlen)
+{
+	size_t i, k = 0;
+
+	(void)err;
+	(void)errlen;
+	for (i = 0; i < s->graph.n; i++)
+		k += s->graph.nodes[i]->status == AML_NODE_PENDING;
+	s->rerun = k ? calloc(k, sizeof *s->rerun) : NULL;
+	if (k && s->rerun == NULL)
+		return AML_ENOMEM;
+	for (i = 0; i < s->graph.n; i++)
+		if (s->graph.nodes[i]->status == AML_NODE_PENDING)
+			s->rerun[s->n_rerun++] = (uint32_t)i;
+	s->next_rerun = 0;
+	if (elapsed > 0)
+		s->t0 = aml_now() - elapsed;
+	if (s->mcgs)
+		aml_mcgs_reseed(s->mcgs, salt);
+	s->resumed = 1;
+	return AML_OK;
+}
+
 int
 aml_search_run(aml_search *s, char *err, size_t errlen)
 {
@@ -799,8 +1130,14 @@ aml_search_run(aml_search *s, char *err, size_t errlen)
 			json_object_object_add(ev, "seed", json_object_new_int64((int64_t)s->seed));
 			json_object_object_add(ev, "workers", json_object_new_int((int)s->workers));
 			json_object_object_add(ev, "max_nodes", json_object_new_int64(s->max_nodes));
+			if (s->task_dir)
+				json_object_object_add(ev, "task_dir", json_object_new_string(s->task_dir));
+			if (s->resumed) {
+				json_object_object_add(ev, "nodes", json_object_new_int((int)s->graph.n));
+				json_object_object_add(ev, "reruns", json_object_new_int((int)s->n_rerun));
+			}
 		}
-		journal_put(s, ev, "start");
+		journal_put(s, ev, s->resumed ? "resume" : "start");
 	}
 	if (s->workers == 1) {
 		worker(s); /* no thread: the same order every time */

@@ -64,6 +64,7 @@ typedef struct aml_search {
 	size_t output_cap;
 	uint64_t seed;
 	char stop_reason[256];   /* why the search stopped, "" while running */
+	int stop_nodes;          /* ... because of the node budget */
 	int fatal;               /* a worker hit an error the run cannot survive */
 	char fatal_err[512];
 	size_t exec_failures;    /* the executor itself failed (not the script) */
@@ -72,6 +73,18 @@ typedef struct aml_search {
 	size_t cache_hits;
 	struct aml_journal *journal; /* borrowed, may be NULL: node events */
 	double busy_seconds;     /* summed over workers: time spent expanding */
+	const volatile int *cancel; /* borrowed, may be NULL: the run's stop flag
+				     * (interrupt.h); set before aml_search_run */
+	const char *task_dir;    /* borrowed, may be NULL: for the journal */
+	int interrupted;         /* the stop flag stopped the search */
+	size_t n_interrupted;    /* nodes cut short, left pending for resume */
+
+	/* resume (aml_search_replay_*) */
+	int resumed;
+	aml_mcgs_decision *decided;  /* per node id while replaying */
+	size_t cap_decided;
+	uint32_t *rerun;             /* pending nodes to run again, in id order */
+	size_t n_rerun, next_rerun;
 } aml_search;
 
 /* Prepare a search; reads the search./exec./run./pricing. keys of cfg. */
@@ -87,6 +100,26 @@ const char *const *aml_search_policy_ops(const char *policy);
 
 /* Run the configured policy to its end with search.workers threads. */
 int aml_search_run(aml_search *s, char *err, size_t errlen);
+
+/* Resume: rebuild the graph and the policy's state from a journal
+ * (restore.c reads it), before aml_search_run.  Events are replayed in
+ * the journal's order, which is the order they happened under the lock.
+ *
+ * replay_created: the node made for decision d (names interned with
+ * aml_mcgs_name); it gets the next id, which must be id.  created_at is
+ * its time.  replay_finished: node id finished as rec says; rec's
+ * strings (code, plan, reason, output, flags, review) are moved out,
+ * its figures copied; the node is integrated as a worker would.
+ * replay_done: the earlier processes spent elapsed seconds (the time
+ * budget goes on from there); nodes still pending are run again first
+ * (their scripts reused when they were written); salt reseeds the
+ * policy's random stream. */
+int aml_search_replay_created(aml_search *s, const aml_mcgs_decision *d, uint32_t id,
+			      double created_at, char *err, size_t errlen);
+int aml_search_replay_finished(aml_search *s, uint32_t id, aml_node *rec,
+			       char *err, size_t errlen);
+int aml_search_replay_done(aml_search *s, double elapsed, uint64_t salt,
+			   char *err, size_t errlen);
 
 /* Money spent so far by the token counts and the price table (llm.h). */
 double aml_search_cost(const aml_search *s);

@@ -90,7 +90,7 @@ one_line(const char *part)
 START_TEST(test_version_help)
 {
 	ck_assert_int_eq(cli("--version", NULL), 0);
-	ck_assert(strstr(out_text, "automlgen " PACKAGE_VERSION " (plugin ABI 1.2)") != NULL);
+	ck_assert(strstr(out_text, "automlgen " PACKAGE_VERSION " (plugin ABI 1.3)") != NULL);
 	ck_assert_int_eq(cli("--help", NULL), 0);
 	ck_assert(strstr(out_text, "run TASK_DIR") != NULL);
 	ck_assert_int_eq(cli(NULL), 2);

@@ -860,7 +860,7 @@ START_TEST(test_retriever_ranks_its_pack)
 	free(log);
 	ck_assert_str_eq(aml_kb_pack_name(kb, 0, &has_retriever), "tpk-reverse");
 	ck_assert_int_eq(has_retriever, 1);
-	ck_assert_uint_eq(host->abi_minor, 2);
+	ck_assert_uint_eq(host->abi_minor, 3);
 	/* reverse id order, the hidden entry left out; BM25 would say a, b, d */
 	n = rank_ids(kb, NULL, "model", NULL, 0, h, 16);
 	ck_assert_str_eq(ids_of(h, n), "rev.d rev.b rev.a");

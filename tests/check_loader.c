@@ -122,9 +122,9 @@ static const struct {
 	const char *msg;
 } refusals[] = {
 	{"tp-nosym", AML_EPLUGIN, "tp_nosym.so does not export 'aml_plugin_descriptor'"},
-	{"tp-abi-major", AML_EABI, "tp_abi_major.so was built for plugin ABI 2.2, automlgen has 1.2"},
-	{"tp-abi-minor", AML_EABI, "tp_abi_minor.so was built for plugin ABI 1.99, automlgen has 1.2"},
-	{"tp-manifest-abi", AML_EABI, "declares plugin ABI 2.0, automlgen has 1.2"},
+	{"tp-abi-major", AML_EABI, "tp_abi_major.so was built for plugin ABI 2.2, automlgen has 1.3"},
+	{"tp-abi-minor", AML_EABI, "tp_abi_minor.so was built for plugin ABI 1.99, automlgen has 1.3"},
+	{"tp-manifest-abi", AML_EABI, "declares plugin ABI 2.0, automlgen has 1.3"},
 	{"tp-kind", AML_EPLUGIN, "tp_kind.so is an executor, its manifest"},
 	{"tp-name", AML_EPLUGIN, "tp_name.so is named 'tp-other', its manifest"},
 	{"tp-version", AML_EPLUGIN, "tp_version.so is version 9.9.9, its manifest"},

@@ -50,3 +50,4 @@ include tests/bench.mk
 include tests/provider.mk
 include tests/report.mk
 include tests/slurm.mk
+include tests/resume.mk

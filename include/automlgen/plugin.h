@@ -35,6 +35,9 @@
  *   1.2  aml_host.kb_pack_entries: a kb plugin (a pack's own retriever)
  *        reads the entries of its pack; aml_kb_ops.retrieve is called.
  *        aml_task.hardware.
+ *   1.3  Cancellation: aml_exec_request.cancel and aml_llm_request.cancel
+ *        (read only by plugins built for 1.3; the core always sets them),
+ *        outcome AML_EXEC_CANCELLED.
  */
 #ifndef AUTOMLGEN_PLUGIN_H
 #define AUTOMLGEN_PLUGIN_H
@@ -47,7 +50,7 @@ extern "C" {
 #endif
 
 #define AML_ABI_MAJOR 1
-#define AML_ABI_MINOR 2
+#define AML_ABI_MINOR 3
 
 /* The one symbol every plugin exports (the descriptor). */
 #define AML_PLUGIN_SYMBOL "aml_plugin_descriptor"
@@ -194,6 +197,11 @@ typedef struct aml_llm_request {
 	int max_tokens;          /* <= 0: provider default */
 	uint32_t node_id;        /* node this request is for, for accounting */
 	uint64_t seed;
+	/* ABI 1.3: may be NULL.  Goes from 0 to non-zero, never back, when the
+	 * run is stopping (Ctrl-C): abandon the call as soon as possible and
+	 * return AML_ECANCELED.  Poll it at least every 0.5 s while waiting,
+	 * with __atomic_load_n(cancel, __ATOMIC_RELAXED) (or a plain load). */
+	const volatile int *cancel;
 } aml_llm_request;
 
 typedef struct aml_llm_response {
@@ -234,6 +242,7 @@ typedef enum aml_exec_outcome {
 	AML_EXEC_TIMEOUT = 2,    /* killed at the wall-clock limit */
 	AML_EXEC_KILLED = 3,     /* killed by a signal (memory, CPU limit...) */
 	AML_EXEC_NOSTART = 4,    /* could not be started */
+	AML_EXEC_CANCELLED = 5,  /* stopped because the run is stopping (1.3) */
 } aml_exec_outcome;
 
 typedef struct aml_exec_request {
@@ -244,6 +253,12 @@ typedef struct aml_exec_request {
 	size_t output_cap;       /* bytes kept per stream (head + tail) */
 	const char *const *env;  /* extra "KEY=VALUE", NULL-terminated, may be NULL */
 	uint32_t node_id;
+	/* ABI 1.3: may be NULL.  Goes from 0 to non-zero, never back, when the
+	 * run is stopping (Ctrl-C): stop the script and everything it started
+	 * (or cancel its job) as soon as possible, poll it at least every
+	 * 0.5 s with __atomic_load_n(cancel, __ATOMIC_RELAXED) (or a plain
+	 * load), and report outcome AML_EXEC_CANCELLED. */
+	const volatile int *cancel;
 } aml_exec_request;
 
 /* The executor leaves stdout.txt and stderr.txt (capped) in workdir. */
