@@ -5,7 +5,8 @@
  *
  * Each test checks what the host sees afterwards: outcomes, files that
  * must (not) exist, and the process table (/proc scanned for a marker
- * that only the test's own scripts carry in their command line).
+ * that only the test's own scripts carry in their command line).  Timing
+ * is never asserted beyond "a cancelled run ended long before its limit".
  */
 #include "config.h"
 
@@ -14,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,10 +106,11 @@ workdir_with(const char *text, char *script, size_t scriptlen)
 	return dir;
 }
 
+/* Run script in dir with the request's cancel flag (may be NULL). */
 static int
-run_in(void *state, const char *dir, const char *script, const char *input,
-       double timeout_s, size_t cap, const char *const *env, aml_exec_result *res,
-       char *err)
+run_cancellable(void *state, const char *dir, const char *script, const char *input,
+		double timeout_s, size_t cap, const char *const *env,
+		const volatile int *cancel, aml_exec_result *res, char *err)
 {
 	aml_exec_request req;
 
@@ -119,9 +122,18 @@ run_in(void *state, const char *dir, const char *script, const char *input,
 	req.output_cap = cap;
 	req.env = env;
 	req.node_id = 1;
+	req.cancel = cancel;
 	err[0] = '\0';
 	return plugin()->ops == NULL ? -1 :
 	       ((const aml_executor_ops *)plugin()->ops)->run(state, &req, res, err, AML_ERRLEN);
+}
+
+static int
+run_in(void *state, const char *dir, const char *script, const char *input,
+       double timeout_s, size_t cap, const char *const *env, aml_exec_result *res,
+       char *err)
+{
+	return run_cancellable(state, dir, script, input, timeout_s, cap, env, NULL, res, err);
 }
 
 static char *
@@ -598,6 +610,84 @@ START_TEST(test_daemon_dies)
 }
 END_TEST
 
+/* Sets flag, as the core's Ctrl-C handler would, delay_s after the file
+ * path appears (at most 20 s of waiting for it). */
+struct canceller {
+	pthread_t t;
+	volatile int flag;
+	const char *path;
+	double delay_s;
+};
+
+static void *
+canceller_main(void *arg)
+{
+	struct canceller *c = arg;
+	int i;
+
+	for (i = 0; c->path != NULL && i < 2000 && !exists(c->path); i++)
+		usleep(10000);
+	usleep((useconds_t)(c->delay_s * 1e6));
+	c->flag = 1;
+	return NULL;
+}
+
+/* A script busy in a loop, with a child in a session of its own, is
+ * stopped when the run is stopping, long before its 60 s limit: the
+ * sandbox dies whole. */
+START_TEST(test_cancel_running)
+{
+	static const char text[] =
+		"import os, subprocess, sys, time\n"
+		"subprocess.Popen([sys.executable, '-c', 'import time\\nwhile True: time.sleep(0.05)', sys.argv[0]], start_new_session=True)\n"
+		"open('working/started', 'w').close()\n"
+		"while True:\n    time.sleep(0.05)\n";
+	void *state = start(NULL);
+	char script[128], err[AML_ERRLEN];
+	char *dir = workdir_with(text, script, sizeof script);
+	char *started = aml_path_join(dir, "working/started");
+	struct canceller c;
+	aml_exec_result res;
+	double t0 = aml_now();
+
+	memset(&c, 0, sizeof c);
+	c.path = started;
+	c.delay_s = 0.3;
+	ck_assert_int_eq(pthread_create(&c.t, NULL, canceller_main, &c), 0);
+	ck_assert_int_eq(run_cancellable(state, dir, script, NULL, 60, 1 << 20, NULL, &c.flag,
+					 &res, err), AML_OK);
+	ck_assert_int_eq(pthread_join(c.t, NULL), 0);
+	ck_assert_msg(exists(started), "the script did not start");
+	ck_assert_msg(aml_now() - t0 < 30, "run took %g s", aml_now() - t0);
+	ck_assert_msg(res.outcome == AML_EXEC_CANCELLED, "outcome %d: %s", res.outcome, res.detail);
+	ck_assert_str_eq(res.detail, "cancelled: the run is stopping");
+	ck_assert_int_eq(res.term_signal, SIGKILL);
+	assert_no_strays();
+	free(started);
+	cleanup(state, dir, &res);
+}
+END_TEST
+
+/* The flag already set: the sandbox is not even started. */
+START_TEST(test_cancel_before_start)
+{
+	static const volatile int stopping = 1;
+	void *state = start(NULL);
+	char script[128], err[AML_ERRLEN], *ran;
+	char *dir = workdir_with("open('ran.txt', 'w').write('ran')\n", script, sizeof script);
+	aml_exec_result res;
+
+	ck_assert_int_eq(run_cancellable(state, dir, script, NULL, 60, 1 << 20, NULL, &stopping,
+					 &res, err), AML_OK);
+	ck_assert_int_eq(res.outcome, AML_EXEC_CANCELLED);
+	ck_assert_str_eq(res.detail, "cancelled: the run is stopping (not started)");
+	ran = aml_path_join(dir, "ran.txt");
+	ck_assert_msg(!exists(ran), "the script ran");
+	free(ran);
+	cleanup(state, dir, &res);
+}
+END_TEST
+
 /* The run's GPU share in the environment (a request cannot widen it);
  * without GPUs an empty CUDA_VISIBLE_DEVICES and AML_GPUS=0. */
 START_TEST(test_gpu_env)
@@ -693,6 +783,8 @@ main(void)
 	tcase_add_test(tc, test_daemon_dies);
 	tcase_add_test(tc, test_bad_script_name);
 	tcase_add_test(tc, test_gpu_env);
+	tcase_add_test(tc, test_cancel_running);
+	tcase_add_test(tc, test_cancel_before_start);
 	suite_add_tcase(s, tc);
 	return aml_test_main(s);
 }

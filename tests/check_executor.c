@@ -5,7 +5,8 @@
  *
  * The tests check outcomes, files and process state, never how fast
  * anything was: a timeout test asserts that the run ended and its process
- * group is gone, not when.
+ * group is gone, not when; a cancel test (the run stopping, Ctrl-C) only
+ * that the run ended long before its 60 s limit.
  *
  * The hostile tests write their scripts themselves, named with a marker
  * unique to this test process, so /proc can be scanned for anything of
@@ -117,6 +118,25 @@ workdir_with(const char *script)
 	free(src);
 	free(dst);
 	return dir;
+}
+
+/* Run script in dir with the request's cancel flag (may be NULL). */
+static int
+run_cancellable(void *state, const char *dir, const char *script, double timeout_s,
+		const volatile int *cancel, aml_exec_result *res, char *err)
+{
+	aml_exec_request req;
+
+	memset(&req, 0, sizeof req);
+	req.workdir = dir;
+	req.script = script;
+	req.input_dir = dir;
+	req.timeout_s = timeout_s;
+	req.output_cap = 1 << 20;
+	req.node_id = 1;
+	req.cancel = cancel;
+	err[0] = '\0';
+	return ops()->run(state, &req, res, err, AML_ERRLEN);
 }
 
 static int
@@ -1100,6 +1120,197 @@ START_TEST(test_parallel_escapees)
 END_TEST
 
 /* ------------------------------------------------------------------ */
+/* Cancel (ABI 1.3): the run is stopping.                              */
+
+/* Sets flag, as the core's Ctrl-C handler would, delay_s after the file
+ * path appears (path NULL: after delay_s alone; at most 20 s of waiting
+ * for the file). */
+struct canceller {
+	pthread_t t;
+	volatile int flag;
+	const char *path;
+	double delay_s;
+};
+
+static void *
+canceller_main(void *arg)
+{
+	struct canceller *c = arg;
+	int i;
+
+	for (i = 0; c->path != NULL && i < 2000 && !aml_is_file(c->path); i++)
+		usleep(10000);
+	usleep((useconds_t)(c->delay_s * 1e6));
+	c->flag = 1;
+	return NULL;
+}
+
+static void
+canceller_start(struct canceller *c, const char *path, double delay_s)
+{
+	memset(c, 0, sizeof *c);
+	c->path = path;
+	c->delay_s = delay_s;
+	ck_assert_int_eq(pthread_create(&c->t, NULL, canceller_main, c), 0);
+}
+
+static void
+canceller_join(struct canceller *c)
+{
+	ck_assert_int_eq(pthread_join(c->t, NULL), 0);
+	ck_assert_int_eq(c->flag, 1);
+}
+
+/* A running script (with a child in its group) is stopped when the flag
+ * is set, long before its time limit: CANCELLED, nothing of it left. */
+START_TEST(test_cancel_running)
+{
+	void *state = start(NULL);
+	char *dir = workdir_with("hang.py"), *pids = aml_path_join(dir, "pids.txt"), *out;
+	char err[AML_ERRLEN];
+	struct canceller c;
+	aml_exec_result res;
+	double t0 = aml_now();
+
+	canceller_start(&c, pids, 0.3);
+	ck_assert_int_eq(run_cancellable(state, dir, "hang.py", 60, &c.flag, &res, err), AML_OK);
+	canceller_join(&c);
+	ck_assert_msg(aml_now() - t0 < 30, "run took %g s", aml_now() - t0);
+	ck_assert_msg(res.outcome == AML_EXEC_CANCELLED, "outcome %d: %s", res.outcome, res.detail);
+	ck_assert_str_eq(res.detail, "cancelled: the run is stopping");
+	out = slurp(dir, "stdout.txt", NULL);
+	ck_assert_str_eq(out, "started\n");
+	free(out);
+	assert_group_gone(dir);
+	free(pids);
+	cleanup(state, dir, &res);
+}
+END_TEST
+
+/* A script that ignores SIGTERM and left a daemon (double fork, setsid,
+ * SIGTERM ignored too): killed after the grace period, the daemon with
+ * it, though it left the script's group and session. */
+START_TEST(test_cancel_daemon)
+{
+	static const char text[] =
+		"import os, signal, time\n"
+		"signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+		"if os.fork() == 0:\n"
+		"    os.setsid()\n"
+		"    if os.fork() == 0:\n"
+		"        open('working/d.tmp', 'w').write(str(os.getpid()))\n"
+		"        os.rename('working/d.tmp', 'working/daemon.pid')\n"
+		"        time.sleep(120)\n"
+		"    os._exit(0)\n"
+		"while True:\n"
+		"    time.sleep(0.05)\n";
+	void *state = start(NULL);
+	char script[128], err[AML_ERRLEN], *text_pid, *pidfile;
+	char *dir = workdir_text(text, script, sizeof script);
+	struct canceller c;
+	aml_exec_result res;
+	double t0 = aml_now();
+	int pid;
+
+	pidfile = aml_path_join(dir, "working/daemon.pid");
+	canceller_start(&c, pidfile, 0.3);
+	ck_assert_int_eq(run_cancellable(state, dir, script, 60, &c.flag, &res, err), AML_OK);
+	canceller_join(&c);
+	ck_assert_msg(aml_now() - t0 < 30, "run took %g s", aml_now() - t0);
+	ck_assert_msg(res.outcome == AML_EXEC_CANCELLED, "outcome %d: %s", res.outcome, res.detail);
+	ck_assert_str_eq(res.detail,
+			 "cancelled: the run is stopping (SIGTERM ignored, SIGKILL after 0.3 s)");
+	text_pid = slurp(dir, "working/daemon.pid", NULL);
+	pid = atoi(text_pid);
+	free(text_pid);
+	ck_assert_int_gt(pid, 1);
+	ck_assert_msg(kill(pid, 0) == -1 && errno == ESRCH, "the daemon (pid %d) outlived the run",
+		      pid);
+	assert_no_strays();
+	free(pidfile);
+	cleanup(state, dir, &res);
+}
+END_TEST
+
+/* The flag already set: the script is not started. */
+START_TEST(test_cancel_before_start)
+{
+	static const char text[] = "open('ran.txt', 'w').write('ran')\n";
+	static const volatile int stopping = 1;
+	void *state = start(NULL);
+	char script[128], err[AML_ERRLEN], *ran;
+	char *dir = workdir_text(text, script, sizeof script);
+	aml_exec_result res;
+
+	ck_assert_int_eq(run_cancellable(state, dir, script, 60, &stopping, &res, err), AML_OK);
+	ck_assert_int_eq(res.outcome, AML_EXEC_CANCELLED);
+	ck_assert_str_eq(res.detail, "cancelled: the run is stopping (not started)");
+	ran = aml_path_join(dir, "ran.txt");
+	ck_assert_msg(!aml_is_file(ran), "the script ran");
+	free(ran);
+	free(res.detail);
+	/* a flag that stays clear changes nothing */
+	{
+		static const volatile int running = 0;
+
+		ck_assert_int_eq(run_cancellable(state, dir, script, 60, &running, &res, err),
+				 AML_OK);
+		ck_assert_msg(res.outcome == AML_EXEC_OK, "%s", res.detail);
+	}
+	cleanup(state, dir, &res);
+}
+END_TEST
+
+/* One GPU share, held by a running script: a second run waiting for it
+ * gives up when the flag is set, without starting its script. */
+START_TEST(test_cancel_gpu_wait)
+{
+	static const char *const kv[] = {"gpus", "0", NULL};
+	static const char holder_text[] =
+		"import time\n"
+		"open('working/started', 'w').close()\n"
+		"time.sleep(3)\n"
+		"open('working/done', 'w').close()\n";
+	static const char waiter_text[] = "open('ran.txt', 'w').write('ran')\n";
+	void *state = start(kv);
+	struct par_run holder;
+	pthread_t th;
+	struct canceller c;
+	char script[128], err[AML_ERRLEN], *dir, *started, *done, *ran;
+	aml_exec_result res;
+
+	memset(&holder, 0, sizeof holder);
+	holder.state = state;
+	holder.dir = workdir_text(holder_text, holder.script, sizeof holder.script);
+	started = aml_path_join(holder.dir, "working/started");
+	done = aml_path_join(holder.dir, "working/done");
+	ck_assert_int_eq(pthread_create(&th, NULL, par_thread, &holder), 0);
+	dir = workdir_text(waiter_text, script, sizeof script);
+	canceller_start(&c, started, 0.3);
+	ck_assert_int_eq(run_cancellable(state, dir, script, 60, &c.flag, &res, err), AML_OK);
+	canceller_join(&c);
+	ck_assert_msg(!aml_is_file(done), "the waiting run returned only after the holder's end");
+	ck_assert_int_eq(res.outcome, AML_EXEC_CANCELLED);
+	ck_assert_str_eq(res.detail, "cancelled: the run is stopping (not started)");
+	ran = aml_path_join(dir, "ran.txt");
+	ck_assert_msg(!aml_is_file(ran), "the waiting script ran");
+	free(ran);
+	free(res.detail);
+	ck_assert_int_eq(pthread_join(th, NULL), 0);
+	ck_assert_msg(holder.rc == AML_OK && holder.res.outcome == AML_EXEC_OK, "holder: %s %s",
+		      holder.err, holder.res.detail);
+	free(holder.res.detail);
+	aml_test_rmtree(holder.dir);
+	free(holder.dir);
+	free(started);
+	free(done);
+	aml_test_rmtree(dir);
+	free(dir);
+	stop(state);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
 /* CPU slots and GPU shares.                                           */
 
 /* Script text: sleep, then print what the run was given. */
@@ -1350,6 +1561,10 @@ main(void)
 	tcase_add_test(tc, test_cpu_slots);
 	tcase_add_test(tc, test_gpu_shares);
 	tcase_add_test(tc, test_gpu_wait);
+	tcase_add_test(tc, test_cancel_running);
+	tcase_add_test(tc, test_cancel_daemon);
+	tcase_add_test(tc, test_cancel_before_start);
+	tcase_add_test(tc, test_cancel_gpu_wait);
 	tcase_add_test(tc, test_gpu_env);
 	suite_add_tcase(s, tc);
 	return aml_test_main(s);

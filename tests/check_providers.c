@@ -14,7 +14,9 @@
  * reset connection, HTML error pages, truncated JSON, no choices); every
  * fault max_attempts times, which ends in one line naming the cause and
  * never the key; 401 and 400 fatal after one request; an answer without
- * code still succeeds; four threads in flight at once.  Then the wire
+ * code still succeeds; four threads in flight at once; a call abandoned
+ * with AML_ECANCELED when the request's cancel flag is set (in flight, in
+ * a backoff, or before it starts).  Then the wire
  * functions alone on bodies the server never sends (content parts, no
  * usage, error objects) and the init refusals.
  */
@@ -824,6 +826,132 @@ START_TEST(test_connection_refused)
 END_TEST
 
 /* ------------------------------------------------------------------ */
+/* Cancel (ABI 1.3): the run is stopping.                              */
+
+/* Sets *flag after delay_s, as the core's Ctrl-C handler would. */
+typedef struct canceller {
+	volatile int flag;
+	double delay_s;
+} canceller;
+
+static void *
+canceller_main(void *arg)
+{
+	canceller *c = arg;
+	struct timespec ts;
+
+	ts.tv_sec = (time_t)c->delay_s;
+	ts.tv_nsec = (long)((c->delay_s - (double)ts.tv_sec) * 1e9);
+	nanosleep(&ts, NULL);
+	c->flag = 1;
+	return NULL;
+}
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ask() with a flag set 0.3 s into the call: AML_ECANCELED, one line,
+ * long before the answer (or the backoff) would have come. */
+static void
+ask_cancelled(inst *in, aml_llm_request *req, aml_llm_response *resp, char *err)
+{
+	canceller c = {0, 0.3};
+	char want[64];
+	pthread_t t;
+	double t0 = now_s();
+	int rc;
+
+	req->cancel = &c.flag;
+	ck_assert_int_eq(pthread_create(&t, NULL, canceller_main, &c), 0);
+	rc = ask(in, req, resp, err);
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	req->cancel = NULL;
+	ck_assert_msg(rc == AML_ECANCELED, "%s: status %d: %s", in->p->name, rc, err);
+	ck_assert_msg(now_s() - t0 < 10, "the call took %g s", now_s() - t0);
+	ck_assert_ptr_null(resp->text);
+	snprintf(want, sizeof want, "%s: cancelled: the run is stopping", in->p->name);
+	ck_assert_str_eq(err, want);
+}
+
+/* An answer the server holds back 30 s (within timeout_s, 60) is
+ * abandoned when the flag is set, and the provider answers the next call
+ * (the handle of the abandoned transfer serves again). */
+START_TEST(test_cancel_in_flight)
+{
+	static const char *const slow[] = {"--slow-s", "30", NULL};
+	static const char *const patient[] = {"timeout_s", "60", NULL};
+	aml_test_server s;
+	aml_llm_request req;
+	aml_llm_response resp;
+	char err[ERRLEN];
+	inst in;
+
+	server_start(&s, "slow,ok", slow);
+	init(&in, _i, &s, patient);
+	request_init(&req);
+	ask_cancelled(&in, &req, &resp, err);
+	ck_assert_msg(ask(&in, &req, &resp, err) == AML_OK, "after a cancel: %s", err);
+	ck_assert_ptr_nonnull(strstr(resp.text, "```python\n"));
+	response_free(&resp);
+	fini(&in);
+	aml_test_server_stop(&s);
+}
+END_TEST
+
+/* A 429 that asks for 30 s: the backoff sleep ends when the flag is set,
+ * with no second request. */
+START_TEST(test_cancel_in_backoff)
+{
+	static const char *const wait30[] = {"--retry-after", "30", NULL};
+	static const char *const obey[] = {"retry_after_max_s", "60", NULL};
+	aml_test_server s;
+	aml_llm_request req;
+	aml_llm_response resp;
+	char err[ERRLEN];
+	inst in;
+
+	server_start(&s, "429,429,429", wait30);
+	init(&in, _i, &s, obey);
+	request_init(&req);
+	ask_cancelled(&in, &req, &resp, err);
+	settle(&s);
+	ck_assert_int_eq(aml_test_server_stat(&s, "requests"), 1);
+	fini(&in);
+	aml_test_server_stop(&s);
+}
+END_TEST
+
+/* The flag already set: no request at all. */
+START_TEST(test_cancel_before)
+{
+	static const volatile int stopping = 1;
+	aml_test_server s;
+	aml_llm_request req;
+	aml_llm_response resp;
+	char err[ERRLEN], want[64];
+	inst in;
+
+	server_start(&s, NULL, NULL);
+	init(&in, _i, &s, NULL);
+	request_init(&req);
+	req.cancel = &stopping;
+	ck_assert_int_eq(ask(&in, &req, &resp, err), AML_ECANCELED);
+	snprintf(want, sizeof want, "%s: cancelled: the run is stopping", providers[_i].name);
+	ck_assert_str_eq(err, want);
+	ck_assert_ptr_null(resp.text);
+	ck_assert_int_eq(aml_test_server_stat(&s, "requests"), 0);
+	fini(&in);
+	aml_test_server_stop(&s);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
 /* Concurrency: W threads in flight at once (server's gauge, not time). */
 
 #define CONC_THREADS 4
@@ -1129,6 +1257,9 @@ main(void)
 	tcase_add_loop_test(fault, test_fault_then_ok, 0, N_PROVIDERS);
 	tcase_add_loop_test(fault, test_fault_exhausted, 0, N_PROVIDERS);
 	tcase_add_loop_test(fault, test_fault_messages, 0, N_PROVIDERS);
+	tcase_add_loop_test(fault, test_cancel_in_flight, 0, N_PROVIDERS);
+	tcase_add_loop_test(fault, test_cancel_in_backoff, 0, N_PROVIDERS);
+	tcase_add_loop_test(fault, test_cancel_before, 0, N_PROVIDERS);
 	tcase_set_timeout(fault, 60);
 
 	suite_add_tcase(s, wire);

@@ -283,6 +283,28 @@ wait_marker(const char *dir, char *id, size_t idlen, char *name, size_t namelen)
 	ck_assert_msg(i < 300, "no job was submitted for %s", dir);
 }
 
+/* Does dir hold a marker (slurm_job_id)? */
+static int
+has_marker(const char *dir)
+{
+	char *path = aml_path_join(dir, "slurm_job_id");
+	int yes = aml_is_file(path);
+
+	free(path);
+	return yes;
+}
+
+/* Wait up to 20 s until a job of this name runs; fails the test else. */
+static void
+wait_running(const char *name)
+{
+	double until = aml_now() + 20;
+
+	while (running(name) < 1 && aml_now() < until)
+		usleep(100 * 1000);
+	ck_assert_int_eq(running(name), 1);
+}
+
 static char *
 slurp(const char *dir, const char *name)
 {
@@ -293,9 +315,11 @@ slurp(const char *dir, const char *name)
 	return text;
 }
 
+/* run() with the request's cancel flag (may be NULL). */
 static int
-run_in(void *state, const char *dir, double timeout_s, size_t cap, const char *const *env,
-       unsigned node, aml_exec_result *res, char *err)
+run_cancellable(void *state, const char *dir, double timeout_s, size_t cap,
+		const char *const *env, unsigned node, const volatile int *cancel,
+		aml_exec_result *res, char *err)
 {
 	aml_exec_request req;
 
@@ -307,17 +331,27 @@ run_in(void *state, const char *dir, double timeout_s, size_t cap, const char *c
 	req.output_cap = cap;
 	req.env = env;
 	req.node_id = node;
+	req.cancel = cancel;
 	err[0] = '\0';
 	return ((const aml_executor_ops *)plugin()->ops)->run(state, &req, res, err, AML_ERRLEN);
 }
 
-/* run() in a thread. */
+static int
+run_in(void *state, const char *dir, double timeout_s, size_t cap, const char *const *env,
+       unsigned node, aml_exec_result *res, char *err)
+{
+	return run_cancellable(state, dir, timeout_s, cap, env, node, NULL, res, err);
+}
+
+/* run() in a thread, with a cancel flag the test may set (stop), as the
+ * core's Ctrl-C handler would. */
 struct call {
 	pthread_t t;
 	void *state;
 	char *dir;
 	double timeout_s;
 	unsigned node;
+	volatile int stop;
 	int rc;
 	aml_exec_result res;
 	char err[AML_ERRLEN];
@@ -328,7 +362,8 @@ call_main(void *arg)
 {
 	struct call *c = arg;
 
-	c->rc = run_in(c->state, c->dir, c->timeout_s, 0, NULL, c->node, &c->res, c->err);
+	c->rc = run_cancellable(c->state, c->dir, c->timeout_s, 0, NULL, c->node, &c->stop,
+				&c->res, c->err);
 	return NULL;
 }
 
@@ -694,7 +729,8 @@ START_TEST(test_max_in_flight)
 END_TEST
 
 /* The end of a run (budget, fini) cancels the jobs still in flight: the
- * waiting calls return at once, killed, and the queue is left empty. */
+ * waiting calls return at once, cancelled, the queue is left empty and
+ * the markers are gone (a resumed run submits those nodes again). */
 START_TEST(test_cancel_at_end)
 {
 	enum { N = 3 };
@@ -717,10 +753,11 @@ START_TEST(test_cancel_at_end)
 	for (i = 0; i < N; i++) {
 		call_join(&c[i]);
 		ck_assert_msg(c[i].rc == AML_OK, "%s", c[i].err);
-		ck_assert_msg(c[i].res.outcome == AML_EXEC_KILLED, "outcome %d: %s", c[i].res.outcome,
-			      c[i].res.detail);
+		ck_assert_msg(c[i].res.outcome == AML_EXEC_CANCELLED, "outcome %d: %s",
+			      c[i].res.outcome, c[i].res.detail);
 		ck_assert_msg(strstr(c[i].res.detail, "the run is stopping") != NULL, "%s",
 			      c[i].res.detail);
+		ck_assert_msg(!has_marker(dirs[i]), "%s: the cancelled job's marker stayed", dirs[i]);
 		res_free(&c[i].res);
 		free(dirs[i]);
 	}
@@ -779,13 +816,7 @@ START_TEST(test_reattach)
 	dir = node_dir("r", 5, text);
 	call_start(&c, state, dir, 120, 5);
 	wait_marker(dir, id, sizeof id, name, sizeof name);
-	{
-		double until = aml_now() + 20;
-
-		while (running(name) < 1 && aml_now() < until)
-			usleep(100 * 1000);
-	}
-	ck_assert_int_eq(running(name), 1);
+	wait_running(name);
 	stop(state); /* the agent stops; the job stays */
 	call_join(&c);
 	ck_assert_int_eq(c.rc, AML_ECANCELED);
@@ -818,6 +849,130 @@ START_TEST(test_reattach)
 	free(out);
 	stop(state);
 	ck_assert_int_eq(wait_queued(name, 0, 10), 0);
+	free(dir);
+}
+END_TEST
+
+/* The run is stopping (the request's cancel flag: Ctrl-C) while its job
+ * runs: run() scancels it and returns CANCELLED long before the job's
+ * limit, the queue holds none of the run's jobs, and the marker is gone,
+ * so a later run() on the same workdir submits the script again rather
+ * than re-attaching to the cancelled job. */
+START_TEST(test_cancel_flag)
+{
+	const char *text = "import time\n"
+			   "open('runs.txt', 'a').write('ran\\n')\n"
+			   "time.sleep(300)\n";
+	const char *again = "open('runs.txt', 'a').write('ran\\n')\n" SCORE_OK;
+	char err[AML_ERRLEN] = "", id[64], id2[64], name[128], name2[128], *dir, *path, *runs;
+	aml_exec_result res;
+	struct call c;
+	double t0;
+	void *state = start(NULL);
+
+	dir = node_dir("r", 2, text);
+	call_start(&c, state, dir, 600, 2);
+	wait_marker(dir, id, sizeof id, name, sizeof name);
+	wait_running(name);
+	path = aml_path_join(dir, "runs.txt");
+	for (t0 = aml_now(); !aml_is_file(path) && aml_now() < t0 + 20;)
+		usleep(100 * 1000);
+	ck_assert_msg(aml_is_file(path), "the script did not start");
+	free(path);
+	t0 = aml_now();
+	c.stop = 1;
+	call_join(&c);
+	ck_assert_msg(aml_now() - t0 < 30, "run() took %g s to stop", aml_now() - t0);
+	ck_assert_msg(c.rc == AML_OK, "%s", c.err);
+	ck_assert_msg(c.res.outcome == AML_EXEC_CANCELLED, "outcome %d: %s", c.res.outcome,
+		      c.res.detail);
+	ck_assert_msg(strncmp(c.res.detail, "cancelled: the run is stopping", 30) == 0 &&
+		      strstr(c.res.detail, id) != NULL, "%s", c.res.detail);
+	res_free(&c.res);
+	ck_assert_msg(wait_queued(name, 0, 5) == 0, "job %s is still in the queue", id);
+	ck_assert_msg(!has_marker(dir), "the cancelled job's marker stayed");
+
+	/* the resumed run: a new job, which runs the script to its end */
+	path = aml_path_join(dir, "solution.py");
+	ck_assert_int_eq(aml_write_file(path, again, strlen(again), err, sizeof err), AML_OK);
+	free(path);
+	ck_assert_msg(run_in(state, dir, 120, 0, NULL, 2, &res, err) == AML_OK, "%s", err);
+	ck_assert_msg(res.outcome == AML_EXEC_OK, "outcome %d: %s", res.outcome, res.detail);
+	res_free(&res);
+	marker_of(dir, id2, sizeof id2, name2, sizeof name2);
+	ck_assert_str_ne(id2, id);
+	runs = slurp(dir, "runs.txt");
+	ck_assert_str_eq(runs, "ran\nran\n");
+	free(runs);
+	stop(state);
+	ck_assert_int_eq(wait_queued(name, 0, 10), 0);
+	free(dir);
+}
+END_TEST
+
+/* With cancel_on_exit false the flag leaves the job running and its
+ * marker in place: run() returns CANCELLED at once, saying so, and a
+ * resumed run re-attaches to the job and takes its result. */
+START_TEST(test_cancel_flag_keep)
+{
+	static const char *const keep[] = {"cancel_on_exit", "false", NULL};
+	const char *text = "import time\n"
+			   "open('runs.txt', 'a').write('ran\\n')\n"
+			   "time.sleep(4)\n" SCORE_OK;
+	char err[AML_ERRLEN], id[64], id2[64], name[128], name2[128], *dir, *runs;
+	aml_exec_result res;
+	struct call c;
+	void *state = start(keep);
+
+	dir = node_dir("r", 3, text);
+	call_start(&c, state, dir, 120, 3);
+	wait_marker(dir, id, sizeof id, name, sizeof name);
+	wait_running(name);
+	c.stop = 1;
+	call_join(&c);
+	ck_assert_msg(c.rc == AML_OK, "%s", c.err);
+	ck_assert_msg(c.res.outcome == AML_EXEC_CANCELLED, "outcome %d: %s", c.res.outcome,
+		      c.res.detail);
+	ck_assert_msg(strstr(c.res.detail, "stays in the queue") != NULL, "%s", c.res.detail);
+	res_free(&c.res);
+	ck_assert_int_eq(queued(name), 1);
+	marker_of(dir, id2, sizeof id2, name2, sizeof name2);
+	ck_assert_str_eq(id2, id);
+	stop(state);
+
+	state = start(NULL);
+	ck_assert_msg(run_in(state, dir, 120, 0, NULL, 3, &res, err) == AML_OK, "%s", err);
+	ck_assert_msg(res.outcome == AML_EXEC_OK, "outcome %d: %s", res.outcome, res.detail);
+	ck_assert_msg(strstr(res.detail, id) != NULL, "%s", res.detail);
+	res_free(&res);
+	runs = slurp(dir, "runs.txt");
+	ck_assert_str_eq(runs, "ran\n");
+	free(runs);
+	stop(state);
+	ck_assert_int_eq(wait_queued(name, 0, 10), 0);
+	free(dir);
+}
+END_TEST
+
+/* The flag already set: nothing is submitted. */
+START_TEST(test_cancel_before_submit)
+{
+	static const volatile int stopping = 1;
+	char err[AML_ERRLEN], *dir, *path;
+	aml_exec_result res;
+	void *state = start(NULL);
+
+	dir = node_dir("r", 4, SCORE_OK);
+	ck_assert_msg(run_cancellable(state, dir, 120, 0, NULL, 4, &stopping, &res, err) == AML_OK,
+		      "%s", err);
+	ck_assert_int_eq(res.outcome, AML_EXEC_CANCELLED);
+	ck_assert_str_eq(res.detail, "cancelled: the run is stopping (not started)");
+	res_free(&res);
+	ck_assert(!has_marker(dir));
+	path = aml_path_join(dir, "slurm_job.sh");
+	ck_assert_msg(!aml_is_file(path), "a batch script was written");
+	free(path);
+	stop(state);
 	free(dir);
 }
 END_TEST
@@ -1074,6 +1229,9 @@ main(void)
 	tcase_add_test(tc, test_cancel_at_end);
 	tcase_add_test(tc, test_interrupt);
 	tcase_add_test(tc, test_reattach);
+	tcase_add_test(tc, test_cancel_flag);
+	tcase_add_test(tc, test_cancel_flag_keep);
+	tcase_add_test(tc, test_cancel_before_submit);
 	tcase_add_test(tc, test_wrapper_bwrap);
 	tcase_add_test(tc, test_offline_run);
 	suite_add_tcase(s, tc);

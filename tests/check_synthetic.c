@@ -3,7 +3,9 @@
  * every failure it can act out (forced by the recipe and drawn by
  * fail_rate), the score function's promises (deterministic, smooth toward
  * a parameter's hidden optimum, bonuses for ensembles and preprocessing,
- * both metric directions), and several workers calling it at once.
+ * both metric directions), its latency cut short when the run is
+ * stopping (the request's cancel flag), and several workers calling it
+ * at once.
  */
 #include "config.h"
 
@@ -13,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "mock_host.h"
 #include "util.h"
@@ -538,6 +541,80 @@ START_TEST(test_latency)
 }
 END_TEST
 
+/* Sets *flag after delay_s, as the core's Ctrl-C handler would. */
+struct canceller {
+	volatile int flag;
+	double delay_s;
+};
+
+static void *
+canceller_main(void *arg)
+{
+	struct canceller *c = arg;
+
+	usleep((useconds_t)(c->delay_s * 1e6));
+	c->flag = 1;
+	return NULL;
+}
+
+/* The latency sleep ends when the run is stopping: CANCELLED, long
+ * before the latency (and the limit); a flag already set does nothing. */
+START_TEST(test_cancel)
+{
+	static const volatile int stopping = 1;
+	const char *kv[] = {"latency_s", "60", NULL};
+	void *st = start(kv);
+	char *script = aml_path_join(workdir, "solution.py"), *out, *sub;
+	char werr[AML_ERRLEN] = "";
+	struct canceller c = {0, 0.3};
+	aml_exec_request req;
+	aml_exec_result res;
+	pthread_t t;
+	double t0;
+	int rc;
+
+	ck_assert_int_eq(aml_write_file(script, RF, strlen(RF), werr, sizeof werr), AML_OK);
+	memset(&req, 0, sizeof req);
+	req.workdir = workdir;
+	req.script = "solution.py";
+	req.timeout_s = 600;
+	req.node_id = 3;
+	req.cancel = &c.flag;
+	t0 = aml_now();
+	ck_assert_int_eq(pthread_create(&t, NULL, canceller_main, &c), 0);
+	rc = ((const aml_executor_ops *)desc->ops)->run(st, &req, &res, werr, sizeof werr);
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	ck_assert_msg(rc == AML_OK, "%s", werr);
+	ck_assert_msg(aml_now() - t0 < 30, "run took %g s", aml_now() - t0);
+	ck_assert_int_eq(res.outcome, AML_EXEC_CANCELLED);
+	ck_assert_str_eq(res.detail, "cancelled: the run is stopping");
+	ck_assert(res.wall_s >= 0.2 && res.wall_s < 30);
+	out = slurp(workdir, "stdout.txt");
+	ck_assert_str_eq(out, "synthetic: model tabular.random_forest, fitting...\n");
+	free(out);
+	sub = aml_path_join(workdir, "submission/submission.csv");
+	ck_assert_msg(!aml_is_file(sub), "a cancelled run left a submission");
+	free(res.detail);
+
+	/* set before the call: nothing is done at all */
+	out = aml_path_join(workdir, "stdout.txt");
+	ck_assert_int_eq(unlink(out), 0);
+	req.cancel = &stopping;
+	t0 = aml_now();
+	rc = ((const aml_executor_ops *)desc->ops)->run(st, &req, &res, werr, sizeof werr);
+	ck_assert_msg(rc == AML_OK, "%s", werr);
+	ck_assert_msg(aml_now() - t0 < 30, "run took %g s", aml_now() - t0);
+	ck_assert_int_eq(res.outcome, AML_EXEC_CANCELLED);
+	ck_assert_str_eq(res.detail, "cancelled: the run is stopping (not started)");
+	ck_assert_msg(!aml_is_file(out), "a run not started wrote its output");
+	free(out);
+	free(res.detail);
+	free(sub);
+	free(script);
+	desc->fini(st);
+}
+END_TEST
+
 static const struct {
 	const char *key, *value, *msg;
 } bad_params[] = {
@@ -732,6 +809,7 @@ main(void)
 	tcase_add_test(tc, test_fail_rate);
 	tcase_add_test(tc, test_fail_rate_bounds);
 	tcase_add_test(tc, test_latency);
+	tcase_add_test(tc, test_cancel);
 	tcase_add_loop_test(tc, test_bad_params, 0, (int)AML_ARRAY_LEN(bad_params));
 	tcase_add_test(tc, test_refusals);
 	tcase_add_test(tc, test_parallel);

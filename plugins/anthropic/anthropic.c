@@ -8,7 +8,9 @@
  * (../common/httpc.c; 529 "overloaded" is retried like 503) and hands the
  * answer to the core.  Complete() is called by several search workers at
  * once; the state is read-only after init and the handle pool serves each
- * call its own connection.
+ * call its own connection.  A call whose request's cancel flag is set
+ * (the run is stopping) is abandoned within a fraction of a second:
+ * AML_ECANCELED (see httpc.h).
  */
 #include "config.h"
 
@@ -215,8 +217,8 @@ an_complete(void *state, const aml_llm_request *req, aml_llm_response *resp,
 	headers[0] = st->version_header;
 	headers[1] = st->key_header;
 	rc = httpc_post_json(st->pool, &st->http, st->url, headers, body,
-			     req->seed ^ ((uint64_t)req->node_id << 32), parse_reply, &ans,
-			     err, errlen);
+			     req->seed ^ ((uint64_t)req->node_id << 32), req->cancel, parse_reply,
+			     &ans, err, errlen);
 	free(body);
 	if (rc == AML_OK)
 		rc = pk_answer_take(st->host, AN_NAME, &ans, st->model, req, resp, err, errlen);

@@ -44,6 +44,12 @@
  * SIGKILLs bwrap's process group at once (a SIGTERM could not reach the
  * script gracefully anyway: bwrap dies of it and takes the sandbox along).
  *
+ * Cancel (ABI 1.3): when the request's cancel flag is set (the run is
+ * stopping: Ctrl-C), bwrap's group is SIGKILLed as at the time limit, so
+ * the sandbox dies whole; the flag is read every EK_CANCEL_TICK_MS and
+ * the outcome is AML_EXEC_CANCELLED.  A run whose flag is set before its
+ * script starts (waiting for a GPU share, say) does not start it.
+ *
  * GPUs (execkit.h): a run waits for a free share of gpus_per_candidate
  * devices before it starts; the sandbox then gets the NVIDIA device nodes
  * (/dev/nvidiactl, /dev/nvidia-uvm, /dev/nvidia<N>) and the script sees
@@ -812,7 +818,11 @@ bw_fill_result(const struct bw *x, const aml_exec_request *req,
 		sig = WTERMSIG(st);
 	}
 
-	if (w->killed) {
+	if (w->killed && w->cancelled) {
+		res->outcome = AML_EXEC_CANCELLED;
+		res->term_signal = SIGKILL;
+		snprintf(detail, sizeof detail, SF_CANCELLED);
+	} else if (w->killed) {
 		res->outcome = AML_EXEC_TIMEOUT;
 		res->term_signal = SIGKILL;
 		snprintf(detail, sizeof detail, "timed out after %g s", req->timeout_s);
@@ -895,15 +905,29 @@ bw_run(void *state, const aml_exec_request *req, aml_exec_result *res, char *err
 	memset(res, 0, sizeof *res);
 	if ((rc = ek_check_request(req, 1, err, errlen)) != AML_OK)
 		return rc;
+	if (sf_stopping(req->cancel)) {
+		ek_fill_not_started(x->host, res);
+		return AML_OK;
+	}
 	cap = req->output_cap > 0 ? req->output_cap : EK_DEFAULT_CAP;
 
 	bw_job_init(&j);
 	memset(&w, 0, sizeof w);
 	w.pidfd = -1;
-	j.gpu_share = ek_gpus_acquire(x->gpus); /* may wait for one */
+	/* may wait for a share, or give up when the run is stopping */
+	j.gpu_share = ek_gpus_acquire(x->gpus, req->cancel);
+	if (j.gpu_share == EK_GPUS_CANCELLED) {
+		j.gpu_share = -1;
+		ek_fill_not_started(x->host, res);
+		goto out;
+	}
 	if ((rc = bw_job_prepare(x, req, cap, &j, err, errlen)) != AML_OK ||
 	    (rc = bw_chown_workdir(x, req->workdir, err, errlen)) != AML_OK)
 		goto out;
+	if (sf_stopping(req->cancel)) {
+		ek_fill_not_started(x->host, res);
+		goto out;
+	}
 
 	/* Block every signal across fork() so no handler of the agent runs
 	 * in the child before it has reset them. */
@@ -952,7 +976,7 @@ bw_run(void *state, const aml_exec_request *req, aml_exec_result *res, char *err
 #endif
 	{
 		/* no grace: bwrap dies of SIGKILL and its PID namespace with it */
-		ek_sup sup = {x->host, x->self, -1, &j.out, &j.err, j.buf};
+		ek_sup sup = {x->host, x->self, -1, &j.out, &j.err, j.buf, req->cancel};
 
 		rc = ek_supervise(&sup, &w, err, errlen);
 	}

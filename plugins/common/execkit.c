@@ -122,6 +122,13 @@ ek_param_long(const aml_host *host, aml_plugin *self, const char *key, long lo, 
 	return AML_OK;
 }
 
+void
+ek_fill_not_started(const aml_host *host, aml_exec_result *res)
+{
+	res->outcome = AML_EXEC_CANCELLED;
+	res->detail = host->mem_strdup(SF_CANCELLED " (not started)");
+}
+
 int
 ek_check_request(const aml_exec_request *req, int inside, char *err, size_t errlen)
 {
@@ -563,7 +570,9 @@ ek_supervise(const ek_sup *s, struct ek_watch *w, char *err, size_t errlen)
 			if (r == 1 && (r = child_gone(s, w, err, errlen)) != AML_OK)
 				return r;
 		}
-		if (!w->exited && !w->termed && now >= w->deadline) {
+		if (!w->exited && !w->termed && (now >= w->deadline || sf_stopping(s->cancel))) {
+			/* the run is stopping: as at the deadline, only sooner */
+			w->cancelled = now < w->deadline;
 			w->termed = 1;
 			w->kill_at = now;
 			if (s->grace_s >= 0) {
@@ -602,6 +611,9 @@ ek_supervise(const ek_sup *s, struct ek_watch *w, char *err, size_t errlen)
 		ms = isinf(next) ? -1 : ek_ms_until(next, now);
 		if (!w->exited && w->pidfd < 0 && (ms < 0 || ms > EK_TICK_MS))
 			ms = EK_TICK_MS;
+		if (!w->exited && !w->termed && s->cancel != NULL &&
+		    (ms < 0 || ms > EK_CANCEL_TICK_MS))
+			ms = EK_CANCEL_TICK_MS;
 
 		r = poll(pfd, (nfds_t)nfds, ms);
 		if (r < 0) {
@@ -851,6 +863,7 @@ ek_gpus_new(const aml_host *host, aml_plugin *self, ek_gpus **out, char *err,
 	long per = 1;
 	int ndev, i, e = 0;
 	size_t k, len;
+	pthread_condattr_t ca;
 	ek_gpus *g;
 	char ebuf[128];
 
@@ -914,9 +927,15 @@ ek_gpus_new(const aml_host *host, aml_plugin *self, ek_gpus **out, char *err,
 	}
 	free(buf);
 	buf = NULL;
-	if ((e = pthread_mutex_init(&g->mu, NULL)) != 0 ||
-	    (e = pthread_cond_init(&g->freed, NULL)) != 0) {
-		/* not on Linux with default attributes; the mutex is left */
+	/* the cancel ticks of ek_gpus_acquire wait on the monotonic clock */
+	if ((e = pthread_condattr_init(&ca)) == 0) {
+		e = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		if (e == 0)
+			e = pthread_cond_init(&g->freed, &ca);
+		pthread_condattr_destroy(&ca);
+	}
+	if (e != 0 || (e = pthread_mutex_init(&g->mu, NULL)) != 0) {
+		/* not on Linux with default attributes; the cond is left */
 		ek_err(err, errlen, "pthread: %s", ek_strerror(e, ebuf, sizeof ebuf));
 		goto free_g;
 	}
@@ -964,8 +983,9 @@ ek_gpus_shares(const ek_gpus *g)
 }
 
 int
-ek_gpus_acquire(ek_gpus *g)
+ek_gpus_acquire(ek_gpus *g, const volatile int *cancel)
 {
+	struct timespec ts;
 	size_t k;
 
 	if (g->n == 0)
@@ -978,7 +998,22 @@ ek_gpus_acquire(ek_gpus *g)
 				pthread_mutex_unlock(&g->mu);
 				return (int)k;
 			}
-		pthread_cond_wait(&g->freed, &g->mu);
+		if (sf_stopping(cancel)) {
+			pthread_mutex_unlock(&g->mu);
+			return EK_GPUS_CANCELLED;
+		}
+		if (cancel == NULL) {
+			pthread_cond_wait(&g->freed, &g->mu);
+			continue;
+		}
+		/* no one signals a cancel: look at the flag every tick */
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_nsec += EK_CANCEL_TICK_MS * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		(void)pthread_cond_timedwait(&g->freed, &g->mu, &ts);
 	}
 }
 

@@ -4,9 +4,9 @@
  * counterpart): capturing a child's stdout and stderr into files with the
  * head and tail kept under a cap, reaping and watching the child, the
  * exec-status pipe, the last stderr line for a node's reason, small fd and
- * time helpers, and the shares of the machine a running candidate holds
- * (CPU slots, GPU shares).  plugins/local/local.c says how they fit
- * together.
+ * time helpers, the shares of the machine a running candidate holds (CPU
+ * slots, GPU shares), and (through stopflag.h) the request's cancel flag.
+ * plugins/local/local.c says how they fit together.
  */
 #ifndef AML_EXECKIT_H
 #define AML_EXECKIT_H
@@ -19,6 +19,8 @@
 
 #include <automlgen/plugin.h>
 
+#include "stopflag.h"
+
 /* Each plugin compiles execkit.c with its name: -DEK_NAME='"local"'. */
 #ifndef EK_NAME
 #error "compile execkit.c with -DEK_NAME='\"<plugin name>\"'"
@@ -27,6 +29,7 @@
 #define EK_DEFAULT_CAP ((size_t)1 << 20) /* per stream, when the request has 0 */
 #define EK_DRAIN_S 1.0          /* read output this long after the child exits */
 #define EK_TICK_MS 50           /* exit check interval without pidfds */
+#define EK_CANCEL_TICK_MS 100   /* how often a request's cancel flag is read */
 #define EK_CHUNK 65536          /* one read() from a pipe */
 #define EK_READS_PER_WAKE 16    /* reads per stream before checking deadlines */
 #define EK_DETAIL_MAX 240       /* bytes of stderr quoted in a detail line */
@@ -54,6 +57,7 @@ struct ek_watch {
 	int pidfd;             /* -1 when the kernel has no pidfd_open */
 	double start, deadline, kill_at, drain_until;
 	int exited, termed, killed;
+	int cancelled;         /* termed because the run is stopping, not the deadline */
 	int status;            /* from wait4, valid once exited */
 	struct rusage ru;
 };
@@ -79,6 +83,11 @@ char *ek_join(const char *a, const char *b);
  * <hi>, got '<value>'" in err. */
 int ek_param_long(const aml_host *host, aml_plugin *self, const char *key, long lo,
 		  long hi, long *out, char *err, size_t errlen);
+
+/* Fill res for a script that was not started because the run is
+ * stopping: outcome AML_EXEC_CANCELLED, detail SF_CANCELLED plus
+ * " (not started)" (res->detail transferred, host->mem_strdup). */
+void ek_fill_not_started(const aml_host *host, aml_exec_result *res);
 
 /* A request every executor refuses: no workdir or script, a script name
  * that reads as an option (or, with inside, one that is absolute or has
@@ -141,7 +150,7 @@ int ek_child_exited(const struct ek_watch *w);
 void ek_signal_group(const aml_host *host, aml_plugin *self, pid_t pid, int sig);
 
 /* How a child is supervised: where its output goes and how it is stopped
- * at its deadline. */
+ * at its deadline, or sooner when the run is stopping. */
 typedef struct ek_sup {
 	const aml_host *host;    /* warnings go to host->log(self, ...) */
 	aml_plugin *self;
@@ -149,11 +158,14 @@ typedef struct ek_sup {
 				  * SIGKILL at the deadline (a sandbox dies whole) */
 	struct ek_stream *out, *err;
 	char *buf;               /* EK_CHUNK bytes for read() */
+	const volatile int *cancel; /* the request's cancel flag (borrowed), may be NULL */
 } ek_sup;
 
 /* Read both streams until the child has exited and the pipes are closed
- * (or EK_DRAIN_S after the exit), stopping its group at w->deadline; on
- * exit whatever is left of the group is killed and the child reaped. */
+ * (or EK_DRAIN_S after the exit), stopping its group at w->deadline, or
+ * as at the deadline as soon as *s->cancel is set (read every
+ * EK_CANCEL_TICK_MS; w->cancelled then says so); on exit whatever is left
+ * of the group is killed and the child reaped. */
 int ek_supervise(const ek_sup *s, struct ek_watch *w, char *err, size_t errlen);
 
 /* ------------------------------------------------------------------ */
@@ -195,9 +207,11 @@ void ek_gpus_free(ek_gpus *g);
 /* Number of shares; 0 when there are no GPUs. */
 size_t ek_gpus_shares(const ek_gpus *g);
 
-/* Take a free share, waiting (without limit) until one is free.  Returns
- * the share, or -1 at once when there are no GPUs. */
-int ek_gpus_acquire(ek_gpus *g);
+/* Take a free share, waiting until one is free or *cancel is set (read
+ * every EK_CANCEL_TICK_MS; cancel may be NULL: no limit).  Returns the
+ * share, -1 at once when there are no GPUs, or EK_GPUS_CANCELLED. */
+#define EK_GPUS_CANCELLED (-2)
+int ek_gpus_acquire(ek_gpus *g, const volatile int *cancel);
 
 /* Give share back (-1: nothing to give) and wake one waiting candidate. */
 void ek_gpus_release(ek_gpus *g, int share);

@@ -19,6 +19,7 @@
 #include <json-c/json.h>
 
 #include "httpc.h"
+#include "stopflag.h"
 
 #define HTTPC_MAX_BODY_DEFAULT ((size_t)16 << 20)
 #define HTTPC_DETAIL_CHARS 200
@@ -368,11 +369,30 @@ httpc_global_init(char *err, size_t errlen)
 /* ------------------------------------------------------------------ */
 /* The handle pool. */
 
+/* An easy handle and the multi handle it runs on (so that the wait can
+ * look at a cancel flag).  The multi handle holds the connection cache:
+ * the pair keeps its connection open from one call to the next. */
+typedef struct conn {
+	CURL *easy;
+	CURLM *multi;
+} conn;
+
 struct httpc_pool {
 	pthread_mutex_t lock;
-	CURL **idle;
+	conn *idle;
 	size_t n, cap;
 };
+
+static void
+conn_free(conn *c)
+{
+	if (c->multi != NULL)
+		curl_multi_cleanup(c->multi);
+	if (c->easy != NULL)
+		curl_easy_cleanup(c->easy);
+	c->multi = NULL;
+	c->easy = NULL;
+}
 
 httpc_pool *
 httpc_pool_new(size_t cap)
@@ -399,37 +419,46 @@ httpc_pool_free(httpc_pool *p)
 	if (p == NULL)
 		return;
 	for (i = 0; i < p->n; i++)
-		curl_easy_cleanup(p->idle[i]);
+		conn_free(&p->idle[i]);
 	pthread_mutex_destroy(&p->lock);
 	free(p->idle);
 	free(p);
 }
 
-/* An idle handle (its connection still open), or a new one.  The lock is
- * held only to pop, never during a transfer. */
-static CURL *
-pool_take(httpc_pool *p)
+/* An idle pair (its connection still open), or a new one into *c.  The
+ * lock is held only to pop, never during a transfer.  0, or -1 when out
+ * of memory. */
+static int
+pool_take(httpc_pool *p, conn *c)
 {
-	CURL *h = NULL;
-
+	c->easy = NULL;
+	c->multi = NULL;
 	pthread_mutex_lock(&p->lock);
 	if (p->n > 0)
-		h = p->idle[--p->n];
+		*c = p->idle[--p->n];
 	pthread_mutex_unlock(&p->lock);
-	return h ? h : curl_easy_init();
+	if (c->easy != NULL)
+		return 0;
+	c->easy = curl_easy_init();
+	c->multi = curl_multi_init();
+	if (c->easy == NULL || c->multi == NULL) {
+		conn_free(c);
+		return -1;
+	}
+	return 0;
 }
 
 static void
-pool_put(httpc_pool *p, CURL *h)
+pool_put(httpc_pool *p, conn *c)
 {
 	pthread_mutex_lock(&p->lock);
 	if (p->n < p->cap) {
-		p->idle[p->n++] = h;
-		h = NULL;
+		p->idle[p->n++] = *c;
+		c->easy = NULL;
+		c->multi = NULL;
 	}
 	pthread_mutex_unlock(&p->lock);
-	if (h != NULL)
-		curl_easy_cleanup(h);
+	conn_free(c);
 }
 
 /* ------------------------------------------------------------------ */
@@ -445,6 +474,8 @@ typedef struct attempt {
 	char errbuf[CURL_ERROR_SIZE];
 	long status;
 	CURLcode cc;
+	const volatile int *cancel; /* the request's flag, may be NULL */
+	int cancelled;          /* the flag stopped the transfer */
 } attempt;
 
 static size_t
@@ -528,10 +559,67 @@ retry_after_s(const attempt *a)
 	return d > 0 ? d : 0;
 }
 
+/* libcurl's progress callback: abort the transfer once the flag is set. */
 static int
-run_attempt(CURL *h, const httpc_opts *o, const char *url,
+on_progress(void *userp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+	    curl_off_t ulnow)
+{
+	attempt *a = userp;
+
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	if (!sf_stopping(a->cancel))
+		return 0;
+	a->cancelled = 1;
+	return 1; /* curl ends the transfer with CURLE_ABORTED_BY_CALLBACK */
+}
+
+/* Run the transfer set up on c->easy to its end on c->multi, waking every
+ * HTTPC_CANCEL_TICK_MS to look at a->cancel (curl_easy_perform would
+ * wait up to a second between progress callbacks).  Sets a->cc. */
+static void
+transfer(conn *c, attempt *a)
+{
+	CURLMcode mc;
+	CURLMsg *msg;
+	int running = 1, left, done = 0;
+
+	mc = curl_multi_add_handle(c->multi, c->easy);
+	while (mc == CURLM_OK) {
+		mc = curl_multi_perform(c->multi, &running);
+		if (mc != CURLM_OK || running == 0)
+			break;
+		if (sf_stopping(a->cancel)) {
+			a->cancelled = 1;
+			break;
+		}
+		mc = curl_multi_poll(c->multi, NULL, 0,
+				     a->cancel != NULL ? HTTPC_CANCEL_TICK_MS : 1000, NULL);
+	}
+	while ((msg = curl_multi_info_read(c->multi, &left)) != NULL)
+		if (msg->msg == CURLMSG_DONE && msg->easy_handle == c->easy) {
+			a->cc = msg->data.result;
+			done = 1;
+		}
+	if (!done && a->cancelled) {
+		a->cc = CURLE_ABORTED_BY_CALLBACK;
+	} else if (!done) {
+		a->cc = mc == CURLM_OUT_OF_MEMORY ? CURLE_OUT_OF_MEMORY : CURLE_FAILED_INIT;
+		snprintf(a->errbuf, sizeof a->errbuf, "libcurl's multi interface: %s",
+			 curl_multi_strerror(mc));
+	}
+	/* mid-transfer (cancelled) this aborts it and closes the connection */
+	(void)curl_multi_remove_handle(c->multi, c->easy);
+}
+
+static int
+run_attempt(conn *c, const httpc_opts *o, const char *url,
 	    struct curl_slist *headers, const char *body, attempt *a)
 {
+	CURL *h = c->easy;
+
 	curl_easy_reset(h);
 	a->errbuf[0] = '\0';
 	if (curl_easy_setopt(h, CURLOPT_URL, url) != CURLE_OK
@@ -557,7 +645,11 @@ run_attempt(CURL *h, const httpc_opts *o, const char *url,
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, a);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, a->errbuf);
-	a->cc = curl_easy_perform(h);
+	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(h, CURLOPT_XFERINFODATA, a);
+	a->cancelled = 0;
+	transfer(c, a);
 	a->status = 0;
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &a->status);
 	return 0;
@@ -618,19 +710,6 @@ next_unit(uint64_t *s)
 	*s ^= *s << 25;
 	*s ^= *s >> 27;
 	return (double)((*s * 0x2545f4914f6cdd1dULL) >> 11) / 9007199254740992.0;
-}
-
-static void
-sleep_s(double s)
-{
-	struct timespec ts, left;
-
-	if (!(s > 0))
-		return;
-	ts.tv_sec = (time_t)s;
-	ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
-	while (nanosleep(&ts, &left) != 0 && errno == EINTR)
-		ts = left;
 }
 
 /* Seconds to wait before retry number k (0-based): the server's
@@ -787,10 +866,19 @@ oom:
 	return NULL;
 }
 
+/* The one line of a call the run stopped. */
+static int
+report_cancel(const httpc_opts *o, char *err, size_t errlen)
+{
+	httpc_seterr(err, errlen, "%s: " SF_CANCELLED, o->who);
+	return AML_ECANCELED;
+}
+
 int
 httpc_post_json(httpc_pool *pool, const httpc_opts *o, const char *url,
 		const char *const *headers, const char *body, uint64_t seed,
-		httpc_parse_fn parse, void *ctx, char *err, size_t errlen)
+		const volatile int *cancel, httpc_parse_fn parse, void *ctx, char *err,
+		size_t errlen)
 {
 	struct curl_slist *hl;
 	last_error le;
@@ -800,6 +888,8 @@ httpc_post_json(httpc_pool *pool, const httpc_opts *o, const char *url,
 	int k, max = o->max_attempts > 0 ? o->max_attempts : 1, rc = AML_OK;
 	enum outcome out = OUT_FATAL;
 
+	if (sf_stopping(cancel))
+		return report_cancel(o, err, errlen);
 	hl = build_headers(headers);
 	if (hl == NULL) {
 		httpc_seterr(err, errlen, "%s: out of memory", o->who);
@@ -812,10 +902,11 @@ httpc_post_json(httpc_pool *pool, const httpc_opts *o, const char *url,
 		rng = 1;
 	memset(&le, 0, sizeof le);
 	memset(&a, 0, sizeof a);
+	a.cancel = cancel;
 	for (k = 0; k < max; k++) {
-		CURL *h = pool_take(pool);
+		conn c;
 
-		if (h == NULL) {
+		if (pool_take(pool, &c) != 0) {
 			httpc_seterr(err, errlen, "%s: out of memory", o->who);
 			rc = AML_ENOMEM;
 			break;
@@ -825,8 +916,8 @@ httpc_post_json(httpc_pool *pool, const httpc_opts *o, const char *url,
 		a.oom = 0;
 		a.has_retry_after = 0;
 		a.max = o->max_body ? o->max_body : HTTPC_MAX_BODY_DEFAULT;
-		if (run_attempt(h, o, url, hl, body, &a) != 0) {
-			pool_put(pool, h);
+		if (run_attempt(&c, o, url, hl, body, &a) != 0) {
+			pool_put(pool, &c);
 			httpc_seterr(err, errlen, "%s: cannot set up a request to %s: libcurl "
 				     "refused the URL or an option (out of memory, or built "
 				     "without http/https)", o->who, url);
@@ -834,8 +925,13 @@ httpc_post_json(httpc_pool *pool, const httpc_opts *o, const char *url,
 			rc = AML_EINVAL;
 			break;
 		}
-		out = classify(o, &a, h, parse, ctx, &le);
-		pool_put(pool, h);
+		if (a.cancelled) {
+			pool_put(pool, &c);
+			rc = report_cancel(o, err, errlen);
+			break;
+		}
+		out = classify(o, &a, c.easy, parse, ctx, &le);
+		pool_put(pool, &c);
 		if (out == OUT_DONE) {
 			rc = AML_OK;
 			break;
@@ -845,7 +941,11 @@ httpc_post_json(httpc_pool *pool, const httpc_opts *o, const char *url,
 			rc = le.rc;
 			break;
 		}
-		sleep_s(backoff_s(o, k, retry_after_s(&a), &rng));
+		if (sf_sleep(backoff_s(o, k, retry_after_s(&a), &rng), cancel,
+			     HTTPC_CANCEL_TICK_MS / 1000.0)) {
+			rc = report_cancel(o, err, errlen);
+			break;
+		}
 	}
 	free(a.buf);
 	curl_slist_free_all(hl);

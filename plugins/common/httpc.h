@@ -17,6 +17,13 @@
  *                      or broken connections), fatal otherwise.
  *
  * Between attempts it sleeps base * 2^k seconds with full jitter, capped.
+ *
+ * A call may carry the request's cancel flag (ABI 1.3: set once, when the
+ * run is stopping).  The transfer runs on a multi handle polled every
+ * HTTPC_CANCEL_TICK_MS (a libcurl progress callback also aborts it), and
+ * the backoff sleeps in slices as short, so a call in flight is abandoned
+ * within a fraction of a second and returns AML_ECANCELED with "<who>:
+ * cancelled: the run is stopping".
  * Every failure ends as one line in the caller's err buffer, which names
  * the URL and the cause and never holds a request header (the API key is
  * also scrubbed from anything the server echoed).
@@ -31,6 +38,9 @@
 #include <stdint.h>
 
 #include <automlgen/plugin.h>
+
+/* How often a call reads its cancel flag while it waits (milliseconds). */
+#define HTTPC_CANCEL_TICK_MS 100
 
 /* A 2xx answer's verdict, from the caller's parse function. */
 enum httpc_verdict {
@@ -86,17 +96,20 @@ void httpc_pool_free(httpc_pool *pool);
 /* POST body (JSON) to url with the extra headers ("Name: value",
  * NULL-terminated, borrowed; Content-Type and Accept are added), retrying
  * as described above; parse reads a 2xx reply into ctx.  seed varies the
- * backoff jitter between callers.  Returns AML_OK, or a negative AML_E*
- * status with one line in err:
+ * backoff jitter between callers; cancel (borrowed, may be NULL) is the
+ * request's cancel flag.  Returns AML_OK, or a negative AML_E* status
+ * with one line in err:
  *   AML_EPROTO     a non-retryable HTTP status, or retries exhausted on one
  *   AML_ETIMEDOUT  retries exhausted on timeouts
  *   AML_EIO        a connection error (refused, reset...)
  *   AML_EFORMAT    the answer stayed malformed, or parse said FATAL
  *   AML_EINVAL     a bad URL or protocol
- *   AML_ENOMEM     out of memory */
+ *   AML_ENOMEM     out of memory
+ *   AML_ECANCELED  *cancel was set: the call was abandoned */
 int httpc_post_json(httpc_pool *pool, const httpc_opts *o, const char *url,
 		    const char *const *headers, const char *body, uint64_t seed,
-		    httpc_parse_fn parse, void *ctx, char *err, size_t errlen);
+		    const volatile int *cancel, httpc_parse_fn parse, void *ctx,
+		    char *err, size_t errlen);
 
 /* One line describing an error reply body: error.message (or error as a
  * string, or message) of a JSON body, else its first 200 characters with

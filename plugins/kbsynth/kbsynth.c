@@ -15,7 +15,9 @@
  *   recall   the branch's most helpful change again (ks_recall.c)
  *
  * Answers are deterministic for a given request: every choice is drawn
- * from a generator seeded by the request's seed, node id and seq.
+ * from a generator seeded by the request's seed, node id and seq.  A
+ * request whose cancel flag is set (ABI 1.3: the run is stopping) gets
+ * AML_ECANCELED, at once or as soon as the latency_s sleep sees it.
  * Plugins never link the core: everything comes through the aml_host
  * table.
  */
@@ -27,10 +29,12 @@
 #include <time.h>
 
 #include "ks.h"
+#include "stopflag.h"
 
 #define KS_DEFAULT_FOLDS 5
 #define KS_DEFAULT_HOLDOUT_ROWS 200000
 #define KS_DEFAULT_MAX_BLEND 3
+#define KS_CANCEL_TICK_S 0.1 /* the latency sleep reads the cancel flag this often */
 
 typedef int (*ks_answer_fn)(ks_req *r, ks_buf *out, char *err, size_t errlen);
 
@@ -87,20 +91,6 @@ param_double(ks_state *st, const char *key, double def, double lo, double hi,
 	}
 	*out = v;
 	return AML_OK;
-}
-
-/* Sleep for s seconds (the latency_s parameter), through signals. */
-static void
-sleep_for(double s)
-{
-	struct timespec ts, left;
-
-	if (!(s > 0))
-		return;
-	ts.tv_sec = (time_t)s;
-	ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
-	while (nanosleep(&ts, &left) != 0 && errno == EINTR)
-		ts = left;
 }
 
 static int
@@ -173,7 +163,11 @@ ks_complete(void *state, const aml_llm_request *req, aml_llm_response *resp,
 		return AML_EINVAL;
 	}
 	memset(resp, 0, sizeof *resp);
-	sleep_for(st->latency_s);
+	/* the run is stopping (Ctrl-C): answer nothing, at once */
+	if (sf_sleep(st->latency_s, req->cancel, KS_CANCEL_TICK_S)) {
+		ks_seterr(err, errlen, "kbsynth: " SF_CANCELLED);
+		return AML_ECANCELED;
+	}
 	if (req->structured == NULL || req->structured[0] == '\0') {
 		ks_seterr(err, errlen, "kbsynth: the request has no structured part; "
 			  "kbsynth only answers operators that send one");

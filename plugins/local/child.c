@@ -12,8 +12,9 @@
  * double fork, a setsid() child whose parent exited) is reparented to it
  * rather than to init, so it knows all of them and no other run's.  It
  * forks the script into a process group of its own, and waits.
- *   - SIGTERM (the agent at the time limit, or the agent's death through
- *     the parent-death signal): SIGTERM and SIGCONT to the script's group
+ *   - SIGTERM (the agent at the time limit or when the run is stopping,
+ *     or the agent's death through the parent-death signal): SIGTERM and
+ *     SIGCONT to the script's group
  *     and to every child of the supervisor (escapees it adopted, with the
  *     group each leads), then SIGKILL to the same after grace_s.
  *   - When the script has exited: SIGKILL to its group, then rounds of

@@ -45,6 +45,15 @@
  *     or sandbox_uid is 0, scripts run as root and max_procs does not
  *     bind them; a warning says so, once.
  *
+ * Cancel (ABI 1.3): when the request's cancel flag is set (the run is
+ * stopping: Ctrl-C), the script is stopped exactly as at the time limit,
+ * only sooner: SIGTERM to the supervisor, which stops the script's group
+ * and everything it adopted, SIGKILLs them after kill_grace_s and reaps
+ * them all before it reports.  The agent reads the flag every
+ * EK_CANCEL_TICK_MS; the outcome is AML_EXEC_CANCELLED.  A run whose flag
+ * is set before its script starts (waiting for a GPU share, say) does not
+ * start it.
+ *
  * Shares: with pin_cpus auto the CPUs the agent may use are cut into
  * slots of `threads` CPUs; each run takes the slot fewest runs hold, so
  * parallel runs get disjoint CPUs while there are enough, and share them
@@ -823,7 +832,14 @@ lx_fill_result(const struct lx *x, const aml_exec_request *req, const struct lx_
 	if (WIFSIGNALED(st))
 		res->term_signal = WTERMSIG(st);
 
-	if (rep->termed) {
+	if (rep->termed && w->cancelled) {
+		res->outcome = AML_EXEC_CANCELLED;
+		if (rep->killed)
+			snprintf(detail, sizeof detail,
+				 SF_CANCELLED " (SIGTERM ignored, SIGKILL after %g s)", x->grace_s);
+		else
+			snprintf(detail, sizeof detail, SF_CANCELLED);
+	} else if (rep->termed) {
 		res->outcome = AML_EXEC_TIMEOUT;
 		if (rep->killed)
 			snprintf(detail, sizeof detail,
@@ -932,16 +948,30 @@ lx_run(void *state, const aml_exec_request *req, aml_exec_result *res, char *err
 	memset(res, 0, sizeof *res);
 	if ((rc = ek_check_request(req, 0, err, errlen)) != AML_OK)
 		return rc;
+	if (sf_stopping(req->cancel)) {
+		ek_fill_not_started(x->host, res);
+		return AML_OK;
+	}
 	cap = req->output_cap > 0 ? req->output_cap : EK_DEFAULT_CAP;
 
 	lx_job_init(&j);
 	memset(&w, 0, sizeof w);
 	w.pidfd = -1;
-	j.gpu_share = ek_gpus_acquire(x->gpus); /* may wait for one */
+	/* may wait for a share, or give up when the run is stopping */
+	j.gpu_share = ek_gpus_acquire(x->gpus, req->cancel);
+	if (j.gpu_share == EK_GPUS_CANCELLED) {
+		j.gpu_share = -1;
+		ek_fill_not_started(x->host, res);
+		goto out;
+	}
 	j.drop = x->drop_root && lx_drop_here(x, req->workdir);
 	if ((rc = lx_job_prepare(x, req, cap, &j, err, errlen)) != AML_OK ||
 	    (rc = lx_chown_workdir(x, &j, req->workdir, err, errlen)) != AML_OK)
 		goto out;
+	if (sf_stopping(req->cancel)) {
+		ek_fill_not_started(x->host, res);
+		goto out;
+	}
 
 	/* Block every signal across fork() so no handler of the agent runs
 	 * in the children before they have reset them. */
@@ -989,10 +1019,12 @@ lx_run(void *state, const aml_exec_request *req, aml_exec_result *res, char *err
 		w.pidfd = -1; /* old kernel: poll with EK_TICK_MS instead */
 #endif
 	{
-		/* SIGTERM tells the supervisor the time is up; it kills the
-		 * script after grace_s itself, and is SIGKILLed only when it
-		 * has not finished LX_BACKSTOP_S after that. */
-		ek_sup sup = {x->host, x->self, x->grace_s + LX_BACKSTOP_S, &j.out, &j.err, j.buf};
+		/* SIGTERM tells the supervisor the time is up (or the run is
+		 * stopping); it kills the script after grace_s itself, and is
+		 * SIGKILLed only when it has not finished LX_BACKSTOP_S after
+		 * that. */
+		ek_sup sup = {x->host, x->self, x->grace_s + LX_BACKSTOP_S, &j.out, &j.err, j.buf,
+			      req->cancel};
 
 		rc = ek_supervise(&sup, &w, err, errlen);
 	}

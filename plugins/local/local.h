@@ -72,7 +72,7 @@ enum lx_stage {
  * are gone, just before it exits. */
 struct lx_report {
 	int status;            /* the script's wait status */
-	int termed;            /* the supervisor was told to stop it (time limit) */
+	int termed;            /* the supervisor was told to stop it (time limit, cancel) */
 	int killed;            /* ... and SIGKILLed it after grace_s */
 };
 

@@ -5,7 +5,7 @@
 pkglib_LTLIBRARIES += plugins/local/local.la
 plugins_local_local_la_SOURCES = plugins/local/local.c plugins/local/local.h \
 	plugins/local/child.c \
-	plugins/common/execkit.c plugins/common/execkit.h
+	plugins/common/execkit.c plugins/common/execkit.h plugins/common/stopflag.h
 plugins_local_local_la_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/plugins/common -DEK_NAME='"local"'
 plugins_local_local_la_LDFLAGS = $(AM_LDFLAGS) $(AML_MODULE_FLAGS)
 PLUGIN_LIBDIRS += $(abs_top_builddir)/plugins/local/.libs

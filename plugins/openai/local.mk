@@ -4,7 +4,7 @@
 pkglib_LTLIBRARIES += plugins/openai/openai.la
 plugins_openai_openai_la_SOURCES = plugins/openai/openai.c plugins/openai/oa_wire.c \
 	plugins/openai/oa_wire.h plugins/common/httpc.c plugins/common/httpc.h \
-	plugins/common/provkit.c plugins/common/provkit.h
+	plugins/common/provkit.c plugins/common/provkit.h plugins/common/stopflag.h
 plugins_openai_openai_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/common
 plugins_openai_openai_la_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS)
 plugins_openai_openai_la_LDFLAGS = $(AML_MODULE_FLAGS)

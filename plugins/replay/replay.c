@@ -14,7 +14,8 @@
  *   3. a hand-written entry with no prompts at all, only "operator" (or
  *      nothing): it answers any request of that operator (or any).
  * Each entry answers once.  A request nothing matches is a clear error
- * naming the cassette and the request.
+ * naming the cassette and the request.  A request whose cancel flag is
+ * set (ABI 1.3: the run is stopping) takes no entry: AML_ECANCELED.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -26,6 +27,8 @@
 #include <string.h>
 
 #include <automlgen/plugin.h>
+
+#include "stopflag.h"
 
 typedef struct entry {
 	char *role;
@@ -331,6 +334,11 @@ rp_complete(void *state, const aml_llm_request *req, aml_llm_response *resp,
 	entry *e;
 	int rc = AML_OK;
 
+	/* ABI 1.3: the run is stopping; the entry stays for the resumed run */
+	if (sf_stopping(req->cancel)) {
+		seterr(err, errlen, "replay: " SF_CANCELLED);
+		return AML_ECANCELED;
+	}
 	exact = make_key(role, req->system, req->user, req->structured);
 	loose = exact ? loosen(exact) : NULL;
 	op = request_operator(req->structured);

@@ -561,6 +561,16 @@ sl_marker_write(const char *absdir, const char *id, const char *name, const char
 	return werr == 0 ? AML_OK : AML_EIO;
 }
 
+void
+sl_marker_remove(const char *absdir)
+{
+	char *path = ek_join(absdir, SL_MARKER_FILE);
+
+	if (path != NULL)
+		(void)unlink(path);
+	free(path);
+}
+
 int
 sl_marker_read(const char *absdir, char *id, size_t idlen, char *name, size_t namelen,
 	       char *comment, size_t commentlen)

@@ -1,9 +1,11 @@
 /*
  * guard.c — no orphaned jobs when the agent dies.
  *
- * fini cancels the jobs still in flight, but a run can also end without
- * fini: Ctrl-C (the core installs no handler, so SIGINT ends the
- * process), SIGKILL, a crash.  So init starts a guard: a small shell
+ * fini cancels the jobs still in flight (and a first Ctrl-C reaches the
+ * waiting run() calls through the request's cancel flag, which cancel
+ * their own jobs), but a run can also end without fini: a second Ctrl-C
+ * (or SIGINT where no handler catches it), SIGKILL, a crash.  So init
+ * starts a guard: a small shell
  * process in a session of its own (Ctrl-C at the terminal does not reach
  * it) whose stdin is one end of a socket pair the agent holds.  Before
  * the first job of a name is submitted the agent tells the guard the

@@ -150,6 +150,31 @@ sl_cancel_ids(const struct sl *x, char *const *ids, size_t n)
 	free(argv);
 }
 
+int
+sl_listed(const struct sl *x, const char *id, char *err, size_t errlen)
+{
+	char opt[SL_ID_MAX + 16], line[SL_TEXT_MAX], *out = NULL, *p, *save = NULL;
+	const char *argv[] = {x->squeue, "-h", "-o", "%i", opt, NULL};
+	int status, rc, listed = 0;
+
+	snprintf(opt, sizeof opt, "--jobs=%s", id);
+	rc = sl_cmd(x, argv, &out, line, sizeof line, &status, err, errlen);
+	if (rc != AML_OK)
+		return rc;
+	if (status != 0) {
+		free(out);
+		if (strstr(line, "Invalid job id") != NULL)
+			return 0; /* purged: long gone */
+		ek_err(err, errlen, "squeue --jobs=%s: %s", id, line[0] ? line : "failed");
+		return AML_EIO;
+	}
+	for (p = out != NULL ? strtok_r(out, "\n", &save) : NULL; p != NULL;
+	     p = strtok_r(NULL, "\n", &save))
+		listed |= strcmp(p, id) == 0;
+	free(out);
+	return listed;
+}
+
 /* ------------------------------------------------------------------ */
 /* The poller.                                                         */
 

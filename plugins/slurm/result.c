@@ -17,6 +17,8 @@
  *   TIMEOUT, DEADLINE                      TIMEOUT (Slurm's time limit)
  *   CANCELLED                              KILLED, or NOSTART when the
  *                                          plugin gave up on the queue
+ *   cancelled by the plugin as the run     CANCELLED, whatever the records
+ *     stops (fini, the request's cancel)
  *   NODE_FAIL, PREEMPTED, OUT_OF_MEMORY    KILLED, saying which
  *   BOOT_FAIL                              NOSTART
  *   FAILED/COMPLETED without exit record   NOSTART: the batch script did
@@ -171,7 +173,7 @@ sl_result(const struct sl *x, const aml_exec_request *req, const char *absdir,
 	char detail[1280], line[EK_DETAIL_MAX], note[SL_TEXT_MAX + 96];
 	const char *st = j->state, *sig;
 	size_t cap = req->output_cap > 0 ? req->output_cap : EK_DEFAULT_CAP;
-	int status = 0, has_exit, queue;
+	int status = 0, has_exit, queue, stopping;
 	long secs = -1;
 
 	cap_stream(x, absdir, SL_RAW_OUT, "stdout.txt", cap, &res->output_bytes, &res->truncated);
@@ -180,7 +182,8 @@ sl_result(const struct sl *x, const aml_exec_request *req, const char *absdir,
 	job_note(j, note, sizeof note);
 	/* the plugin's own cancel explains the end only when it took effect */
 	queue = j->cancel == SL_CANCEL_QUEUE && strcmp(st, "CANCELLED") == 0;
-	has_exit = j->cancel != SL_CANCEL_STOP && !queue && exit_record(absdir, j, &status, &secs);
+	stopping = j->cancel == SL_CANCEL_STOP || j->cancel == SL_CANCEL_RUN;
+	has_exit = !stopping && !queue && exit_record(absdir, j, &status, &secs);
 
 	if (has_exit)
 		res->wall_s = (double)secs;
@@ -196,10 +199,9 @@ sl_result(const struct sl *x, const aml_exec_request *req, const char *absdir,
 			 x->queue_timeout_s > 0 ? x->queue_timeout_s
 			 : req->timeout_s > SL_QUEUE_MIN_S ? req->timeout_s : SL_QUEUE_MIN_S,
 			 j->reason[0] ? j->reason : "no reason given", note);
-	} else if (j->cancel == SL_CANCEL_STOP) {
-		res->outcome = AML_EXEC_KILLED;
-		res->term_signal = SIGTERM;
-		snprintf(detail, sizeof detail, "cancelled: the run is stopping%s", note);
+	} else if (stopping) {
+		res->outcome = AML_EXEC_CANCELLED;
+		snprintf(detail, sizeof detail, SF_CANCELLED "%s", note);
 	} else if (has_exit && status == 0) {
 		res->outcome = AML_EXEC_OK;
 		snprintf(detail, sizeof detail, "exit status 0%s", note);

@@ -19,6 +19,16 @@
  * resumed run) finds the marker and re-attaches to the job instead of
  * submitting it again; a job that finished meanwhile gives its result.
  *
+ * Cancel (ABI 1.3): a run() whose request's cancel flag is set (the run
+ * is stopping: Ctrl-C) stops waiting within SL_CANCEL_TICK_S, removes the
+ * workdir's marker (a job cut short is never re-attached to: a resumed
+ * run submits the script again), scancels the job, waits up to
+ * SL_CANCEL_WAIT_S for it to leave the queue and reports outcome
+ * CANCELLED; fini's cancel at the end of a run removes the markers too.
+ * With cancel_on_exit false the job is left queued with its marker, for
+ * a resumed run to re-attach to.  A flag set before the job is submitted
+ * (or while it waits for a max_in_flight slot) submits nothing.
+ *
  * A job that waits in the queue longer than queue_timeout_s (default: the
  * request's time limit, at least a minute) is cancelled and reported as
  * not started, so a full cluster cannot hold a run past its budget by
@@ -542,18 +552,38 @@ clear_leftovers(const char *absdir)
 	}
 }
 
-/* Wait (under the lock) for j to be done, cancelling it once it has
- * waited in the queue longer than allowed. */
+/* Wait on x->changed (under the lock) for at most s seconds. */
 static void
+wait_changed(struct sl *x, double s)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += (time_t)s;
+	ts.tv_nsec += (long)((s - (double)(time_t)s) * 1e9);
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	(void)pthread_cond_timedwait(&x->changed, &x->lock, &ts);
+}
+
+/* Wait (under the lock) for j to be done, cancelling it once it has
+ * waited in the queue longer than allowed.  Returns 1 when the request's
+ * cancel flag was set before j was done (the caller cancels it), else 0. */
+static int
 wait_done(struct sl *x, const aml_exec_request *req, struct sl_job *j)
 {
 	double qt = x->queue_timeout_s > 0 ? x->queue_timeout_s
 		    : req->timeout_s > SL_QUEUE_MIN_S ? req->timeout_s : SL_QUEUE_MIN_S;
+	/* nobody signals a cancel: look at the flag every tick */
+	double tick = req->cancel != NULL ? SL_CANCEL_TICK_S : 1.0;
 
 	while (!j->done) {
-		struct timespec ts;
-		double now = ek_now(), until = now + 1.0;
+		double now = ek_now(), until = now + tick;
 
+		if (sf_stopping(req->cancel))
+			return 1;
 		if (j->started == 0 && j->cancel == SL_CANCEL_NONE && now >= j->submitted + qt) {
 			char *ids[1];
 
@@ -566,15 +596,36 @@ wait_done(struct sl *x, const aml_exec_request *req, struct sl_job *j)
 		}
 		if (j->started == 0 && j->cancel == SL_CANCEL_NONE && j->submitted + qt < until)
 			until = j->submitted + qt;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		until -= now;
-		ts.tv_sec += (time_t)until;
-		ts.tv_nsec += (long)((until - (double)(time_t)until) * 1e9);
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
+		wait_changed(x, until - now);
+	}
+	return 0;
+}
+
+/* The request's cancel flag stopped the wait for j (no longer in the job
+ * table): remove the marker first, so that no later run re-attaches to a
+ * job cut short, then scancel it, so that none is left in the queue, and
+ * wait up to SL_CANCEL_WAIT_S for it to leave (Slurm sends SIGTERM, then
+ * SIGKILL after its KillWait).  Without the lock. */
+static void
+cancel_job(struct sl *x, const char *absdir, struct sl_job *j)
+{
+	char *ids[1] = {j->id}, err[SL_ERRLEN];
+	double until;
+	int rc;
+
+	sl_marker_remove(absdir);
+	sl_cancel_ids(x, ids, 1);
+	until = ek_now() + SL_CANCEL_WAIT_S;
+	while ((rc = sl_listed(x, j->id, err, sizeof err)) != 0) {
+		if (rc < 0)
+			x->host->log(x->self, AML_LOG_DEBUG, "%s", err);
+		if (ek_now() >= until) {
+			x->host->log(x->self, AML_LOG_WARN,
+				     "slurm job %s is still in the queue %g s after its scancel; "
+				     "Slurm ends it", j->id, SL_CANCEL_WAIT_S);
+			return;
 		}
-		(void)pthread_cond_timedwait(&x->changed, &x->lock, &ts);
+		usleep((useconds_t)(SL_CANCEL_TICK_S * 1e6));
 	}
 }
 
@@ -630,7 +681,7 @@ sl_run(void *state, const aml_exec_request *req, aml_exec_result *res, char *err
 	struct sl *x = state;
 	struct sl_job *j = NULL;
 	char name[SL_NAME_MAX], comment[SL_TEXT_MAX], *absdir = NULL;
-	int rc, attached = 0, counted = 0;
+	int rc, attached = 0, counted = 0, stopped = 0;
 
 	if (x == NULL || req == NULL || res == NULL) {
 		ek_err(err, errlen, "run called without state, request or result");
@@ -639,6 +690,10 @@ sl_run(void *state, const aml_exec_request *req, aml_exec_result *res, char *err
 	memset(res, 0, sizeof *res);
 	if ((rc = ek_check_request(req, 0, err, errlen)) != AML_OK)
 		return rc;
+	if (sf_stopping(req->cancel)) {
+		ek_fill_not_started(x->host, res);
+		return AML_OK;
+	}
 	pthread_mutex_lock(&x->lock);
 	if (x->closing) {
 		pthread_mutex_unlock(&x->lock);
@@ -671,12 +726,22 @@ sl_run(void *state, const aml_exec_request *req, aml_exec_result *res, char *err
 	/* a slot: max_in_flight counts this plugin's jobs in the queue */
 	pthread_mutex_lock(&x->lock);
 	while (!attached && x->max_in_flight > 0 && x->n_flight >= x->max_in_flight &&
-	       !x->closing)
-		pthread_cond_wait(&x->changed, &x->lock);
+	       !x->closing && !sf_stopping(req->cancel)) {
+		if (req->cancel != NULL)
+			wait_changed(x, SL_CANCEL_TICK_S);
+		else
+			pthread_cond_wait(&x->changed, &x->lock);
+	}
 	if (x->closing) {
 		pthread_mutex_unlock(&x->lock);
 		ek_err(err, errlen, "the run is stopping");
 		rc = AML_ECANCELED;
+		goto out;
+	}
+	if (!attached && sf_stopping(req->cancel)) {
+		pthread_mutex_unlock(&x->lock);
+		ek_fill_not_started(x->host, res);
+		rc = AML_OK;
 		goto out;
 	}
 	x->n_flight++;
@@ -712,12 +777,28 @@ sl_run(void *state, const aml_exec_request *req, aml_exec_result *res, char *err
 		j->next = x->jobs;
 		x->jobs = j;
 		pthread_cond_broadcast(&x->wake);
-		wait_done(x, req, j);
+		stopped = wait_done(x, req, j);
+		if (stopped && x->cancel_on_exit)
+			j->cancel = SL_CANCEL_RUN;
 		unlink_job(x, j);
 	}
 	pthread_mutex_unlock(&x->lock);
+	if (j->cancel == SL_CANCEL_RUN)
+		cancel_job(x, absdir, j);
+	else if (j->cancel == SL_CANCEL_STOP)
+		sl_marker_remove(absdir); /* fini cancelled it: never re-attach */
 
-	if (j->ctl_lost) {
+	if (stopped && !x->cancel_on_exit) {
+		char detail[SL_TEXT_MAX];
+
+		/* its output is not final: the files stay as Slurm writes them */
+		res->outcome = AML_EXEC_CANCELLED;
+		snprintf(detail, sizeof detail,
+			 SF_CANCELLED "; slurm job %s stays in the queue (cancel_on_exit false)",
+			 j->id);
+		res->detail = x->host->mem_strdup(detail);
+		rc = AML_OK;
+	} else if (j->ctl_lost) {
 		pthread_mutex_lock(&x->lock);
 		ek_err(err, errlen, "lost the Slurm controller for more than %d s (%s); slurm job %s "
 		       "may still run", SL_CTL_GIVEUP_S, x->ctl_error, j->id);

@@ -30,6 +30,8 @@
 #define SL_CMD_TIMEOUT_S 120 /* a Slurm command that takes longer is killed */
 #define SL_CTL_GIVEUP_S 900  /* the controller unreachable this long fails the jobs */
 #define SL_QUEUE_MIN_S 60.0  /* queue_timeout_s 0: the request's limit, at least this */
+#define SL_CANCEL_TICK_S 0.25 /* a waiting run() reads the request's cancel flag this often */
+#define SL_CANCEL_WAIT_S 10.0 /* after its scancel, how long run() waits for a job to leave */
 
 /* Files in the node's workdir (which the compute nodes share). */
 #define SL_SCRIPT_FILE "slurm_job.sh"     /* the batch script */
@@ -44,6 +46,7 @@ enum sl_cancel {
 	SL_CANCEL_QUEUE = 1, /* it waited in the queue longer than allowed */
 	SL_CANCEL_STOP = 2,  /* the run is stopping (fini) */
 	SL_CANCEL_LEFT = 3,  /* the run is stopping, the job left queued (cancel_on_exit false) */
+	SL_CANCEL_RUN = 4,   /* the request's cancel flag: the run is stopping (ABI 1.3) */
 };
 
 /* A job in flight.  Created by run(), which waits for it; updated by the
@@ -145,11 +148,13 @@ int sl_submit(const struct sl *x, const aml_exec_request *req, const char *absdi
 
 /* The marker: "<id|-> <name> <comment>" in absdir/SL_MARKER_FILE ("-"
  * while sbatch runs).  Write returns AML_OK or an error; read returns 1
- * and fills id (possibly "-"), name and comment when there is one, else 0. */
+ * and fills id (possibly "-"), name and comment when there is one, else 0;
+ * remove deletes it (a job the run cut short is never re-attached to). */
 int sl_marker_write(const char *absdir, const char *id, const char *name,
 		    const char *comment, char *err, size_t errlen);
 int sl_marker_read(const char *absdir, char *id, size_t idlen, char *name, size_t namelen,
 		   char *comment, size_t commentlen);
+void sl_marker_remove(const char *absdir);
 
 /* ------------------------------------------------------------------ */
 /* poll.c                                                              */
@@ -171,6 +176,11 @@ int sl_state_final(const char *state);
 
 /* Cancel the jobs ids[0..n) with one scancel; warnings go to the log. */
 void sl_cancel_ids(const struct sl *x, char *const *ids, size_t n);
+
+/* Is job id still in the queue (pending, running or completing: squeue
+ * lists it)?  1 yes, 0 no (the controller does not know it any more
+ * included), or an error with the reason in err. */
+int sl_listed(const struct sl *x, const char *id, char *err, size_t errlen);
 
 /* ------------------------------------------------------------------ */
 /* result.c                                                            */

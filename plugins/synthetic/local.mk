@@ -4,8 +4,8 @@
 # reaches the core only through the aml_host table; it parses the recipe
 # with json-c.
 pkglib_LTLIBRARIES += plugins/synthetic/synthetic.la
-plugins_synthetic_synthetic_la_SOURCES = plugins/synthetic/synthetic.c
-plugins_synthetic_synthetic_la_CFLAGS = $(AM_CFLAGS)
+plugins_synthetic_synthetic_la_SOURCES = plugins/synthetic/synthetic.c plugins/common/stopflag.h
+plugins_synthetic_synthetic_la_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/plugins/common
 plugins_synthetic_synthetic_la_LDFLAGS = $(AM_LDFLAGS) $(AML_MODULE_FLAGS)
 plugins_synthetic_synthetic_la_LIBADD = $(JSONC_LIBS)
 PLUGIN_LIBDIRS += $(abs_top_builddir)/plugins/synthetic/.libs

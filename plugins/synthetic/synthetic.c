@@ -60,7 +60,10 @@
  *
  * latency_s makes every run sleep that long first (for worker
  * benchmarks); a latency at or above the request's timeout_s sleeps
- * timeout_s and times out.  wall_s is the real time spent.
+ * timeout_s and times out.  wall_s is the real time spent.  The sleep
+ * ends early when the request's cancel flag is set (ABI 1.3: the run is
+ * stopping), read every SY_CANCEL_TICK_S: outcome CANCELLED, with the
+ * output printed so far; a run whose flag is set on entry does nothing.
  *
  * Threads: the state is set in init and read-only afterwards; run() keeps
  * everything on its stack or heap, so several workers may call it at once.
@@ -86,6 +89,8 @@
 
 #include <automlgen/plugin.h>
 
+#include "stopflag.h"
+
 #define SY_NAME "synthetic"
 #define SY_VERSION "1.0.0"
 #define SY_RECIPE_TAG "# automlgen-recipe:"
@@ -94,6 +99,7 @@
 #define SY_SAMPLE_MAX ((size_t)1 << 30)   /* bytes of sample submission copied */
 #define SY_MAX_MEMBERS 64                 /* ensemble members scored */
 #define SY_MAX_ITEMS 64                   /* preprocess + strategy entries scored */
+#define SY_CANCEL_TICK_S 0.05             /* the latency sleep reads the cancel flag this often */
 
 /* The score function's constants (see the file comment). */
 #define SY_BASE_LO 0.50
@@ -178,21 +184,6 @@ sy_clock(clockid_t id)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Sleep s seconds, resuming after signals. */
-static void
-sy_sleep(double s)
-{
-	struct timespec ts, rem;
-
-	if (!(s > 0))
-		return;
-	ts.tv_sec = (time_t)s;
-	ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
-	if (ts.tv_nsec >= 1000000000L)
-		ts.tv_nsec = 999999999L;
-	while (nanosleep(&ts, &rem) != 0 && errno == EINTR)
-		ts = rem;
-}
 
 /* "dir/name" (transferred, NULL on oom). */
 static char *
@@ -956,12 +947,15 @@ oom:
 	return AML_ENOMEM;
 }
 
-/* A timeout: the output the script had printed so far, SIGKILL. */
+/* A run stopped before its end (timeout, cancel): the output the script
+ * had printed so far, the outcome, the killing signal (0: none) and the
+ * detail line. */
 static int
-sy_timeout(const struct sy *x, const aml_exec_request *req, const struct sy_job *j,
-	   double wall_s, aml_exec_result *res, char *err, size_t errlen)
+sy_cut_short(const struct sy *x, const aml_exec_request *req, const struct sy_job *j,
+	     aml_exec_outcome outcome, int sig, const char *detail, double wall_s,
+	     aml_exec_result *res, char *err, size_t errlen)
 {
-	char *out = NULL, detail[256];
+	char *out = NULL;
 	int rc;
 
 	if (asprintf(&out, "synthetic: model %s, fitting...\n",
@@ -973,17 +967,28 @@ sy_timeout(const struct sy *x, const aml_exec_request *req, const struct sy_job 
 	free(out);
 	if (rc != AML_OK)
 		return rc;
-	res->outcome = AML_EXEC_TIMEOUT;
-	res->term_signal = SIGKILL;
+	res->outcome = outcome;
+	res->term_signal = sig;
 	res->wall_s = wall_s;
-	snprintf(detail, sizeof detail, "timed out after %g s (synthetic: %s)", req->timeout_s,
-		 j->mode == SY_TIMEOUT ? j->why : "latency_s reached the time limit");
 	res->detail = x->host->mem_strdup(detail);
 	if (res->detail == NULL) {
 		sy_err(err, errlen, "out of memory");
 		return AML_ENOMEM;
 	}
 	return AML_OK;
+}
+
+/* A timeout: SIGKILL at the limit. */
+static int
+sy_timeout(const struct sy *x, const aml_exec_request *req, const struct sy_job *j,
+	   double wall_s, aml_exec_result *res, char *err, size_t errlen)
+{
+	char detail[256];
+
+	snprintf(detail, sizeof detail, "timed out after %g s (synthetic: %s)", req->timeout_s,
+		 j->mode == SY_TIMEOUT ? j->why : "latency_s reached the time limit");
+	return sy_cut_short(x, req, j, AML_EXEC_TIMEOUT, SIGKILL, detail, wall_s, res, err,
+			    errlen);
 }
 
 /* Check the request's arguments. */
@@ -1029,6 +1034,11 @@ sy_run(void *state, const aml_exec_request *req, aml_exec_result *res, char *err
 	memset(res, 0, sizeof *res);
 	if ((rc = sy_check_request(req, err, errlen)) != AML_OK)
 		return rc;
+	if (sf_stopping(req->cancel)) {
+		res->outcome = AML_EXEC_CANCELLED;
+		res->detail = x->host->mem_strdup(SF_CANCELLED " (not started)");
+		return AML_OK;
+	}
 	task = x->host->task(x->self);
 	if (task == NULL || task->sample_file == NULL || task->sample_file[0] == '\0') {
 		sy_err(err, errlen, "no task with a sample submission: this executor copies it as the candidate's submission");
@@ -1066,12 +1076,16 @@ sy_run(void *state, const aml_exec_request *req, aml_exec_result *res, char *err
 		rc = sy_timeout(x, req, &j, req->timeout_s, res, err, errlen);
 		goto out;
 	}
+	if (sf_sleep(x->latency_s < req->timeout_s ? x->latency_s : req->timeout_s,
+		     req->cancel, SY_CANCEL_TICK_S)) {
+		rc = sy_cut_short(x, req, &j, AML_EXEC_CANCELLED, 0, SF_CANCELLED,
+				  sy_clock(CLOCK_MONOTONIC) - t0, res, err, errlen);
+		goto out;
+	}
 	if (x->latency_s >= req->timeout_s) {
-		sy_sleep(req->timeout_s);
 		rc = sy_timeout(x, req, &j, sy_clock(CLOCK_MONOTONIC) - t0, res, err, errlen);
 		goto out;
 	}
-	sy_sleep(x->latency_s);
 	rc = sy_act(x, req, task, &j, res, err, errlen);
 	res->wall_s = sy_clock(CLOCK_MONOTONIC) - t0;
 out:
