@@ -628,7 +628,7 @@ canceller_main(void *arg)
 	for (i = 0; c->path != NULL && i < 2000 && !exists(c->path); i++)
 		usleep(10000);
 	usleep((useconds_t)(c->delay_s * 1e6));
-	c->flag = 1;
+	__atomic_store_n(&c->flag, 1, __ATOMIC_RELAXED);
 	return NULL;
 }
 

@@ -1141,7 +1141,7 @@ canceller_main(void *arg)
 	for (i = 0; c->path != NULL && i < 2000 && !aml_is_file(c->path); i++)
 		usleep(10000);
 	usleep((useconds_t)(c->delay_s * 1e6));
-	c->flag = 1;
+	__atomic_store_n(&c->flag, 1, __ATOMIC_RELAXED);
 	return NULL;
 }
 
@@ -1286,6 +1286,14 @@ START_TEST(test_cancel_gpu_wait)
 	done = aml_path_join(holder.dir, "working/done");
 	ck_assert_int_eq(pthread_create(&th, NULL, par_thread, &holder), 0);
 	dir = workdir_text(waiter_text, script, sizeof script);
+	/* the holder has the share before the waiter asks for it */
+	{
+		double t0 = aml_now();
+
+		while (!aml_is_file(started) && aml_now() < t0 + 60)
+			usleep(20 * 1000);
+		ck_assert_msg(aml_is_file(started), "the holder never started");
+	}
 	canceller_start(&c, started, 0.3);
 	ck_assert_int_eq(run_cancellable(state, dir, script, 60, &c.flag, &res, err), AML_OK);
 	canceller_join(&c);

@@ -122,7 +122,7 @@ static const struct {
 	const char *msg;
 } refusals[] = {
 	{"tp-nosym", AML_EPLUGIN, "tp_nosym.so does not export 'aml_plugin_descriptor'"},
-	{"tp-abi-major", AML_EABI, "tp_abi_major.so was built for plugin ABI 2.2, automlgen has 1.3"},
+	{"tp-abi-major", AML_EABI, "tp_abi_major.so was built for plugin ABI 2.3, automlgen has 1.3"},
 	{"tp-abi-minor", AML_EABI, "tp_abi_minor.so was built for plugin ABI 1.99, automlgen has 1.3"},
 	{"tp-manifest-abi", AML_EABI, "declares plugin ABI 2.0, automlgen has 1.3"},
 	{"tp-kind", AML_EPLUGIN, "tp_kind.so is an executor, its manifest"},

@@ -843,7 +843,7 @@ canceller_main(void *arg)
 	ts.tv_sec = (time_t)c->delay_s;
 	ts.tv_nsec = (long)((c->delay_s - (double)ts.tv_sec) * 1e9);
 	nanosleep(&ts, NULL);
-	c->flag = 1;
+	__atomic_store_n(&c->flag, 1, __ATOMIC_RELAXED);
 	return NULL;
 }
 

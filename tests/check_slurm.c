@@ -13,6 +13,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <json-c/json.h>
 #include <pthread.h>
 #include <signal.h>
@@ -880,7 +881,7 @@ START_TEST(test_cancel_flag)
 	ck_assert_msg(aml_is_file(path), "the script did not start");
 	free(path);
 	t0 = aml_now();
-	c.stop = 1;
+	__atomic_store_n(&c.stop, 1, __ATOMIC_RELAXED);
 	call_join(&c);
 	ck_assert_msg(aml_now() - t0 < 30, "run() took %g s to stop", aml_now() - t0);
 	ck_assert_msg(c.rc == AML_OK, "%s", c.err);
@@ -928,7 +929,7 @@ START_TEST(test_cancel_flag_keep)
 	call_start(&c, state, dir, 120, 3);
 	wait_marker(dir, id, sizeof id, name, sizeof name);
 	wait_running(name);
-	c.stop = 1;
+	__atomic_store_n(&c.stop, 1, __ATOMIC_RELAXED);
 	call_join(&c);
 	ck_assert_msg(c.rc == AML_OK, "%s", c.err);
 	ck_assert_msg(c.res.outcome == AML_EXEC_CANCELLED, "outcome %d: %s", c.res.outcome,
@@ -1206,6 +1207,110 @@ START_TEST(test_offline_run)
 }
 END_TEST
 
+/* The whole program: a search whose candidates run as Slurm jobs is
+ * SIGKILLed while two of them run (cancel_on_exit false: the jobs stay);
+ * `automlgen resume` re-attaches to both instead of submitting them again
+ * (each node keeps its job id), the run completes with a valid
+ * submission, and the queue ends empty. */
+START_TEST(test_resume_reattaches)
+{
+	char opt[6][600], slow[512], rundir[600], d0[700], d1[700], id0[64], id1[64];
+	char name0[128], name1[128], idb[64], nameb[128], errp[700], *err, *text;
+	const char *argv[40];
+	pid_t pid;
+	int n = 0, st, i;
+	FILE *f;
+
+	/* every job waits 4 s before its script: they are running when the
+	 * agent is killed */
+	snprintf(slow, sizeof slow, "%s/slow.sh", tmpdir);
+	f = fopen(slow, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("#!/bin/sh\nsleep 4\nexec \"$@\"\n", f);
+	fclose(f);
+	chmod(slow, 0755);
+	snprintf(opt[0], sizeof opt[0], "run.dir=%s", tmpdir);
+	snprintf(opt[1], sizeof opt[1], "executor.slurm.slurm_conf=%s", cluster_conf);
+	snprintf(opt[2], sizeof opt[2], "executor.slurm.wrapper=%s", slow);
+	argv[n++] = BUILDDIR "/automlgen";
+	argv[n++] = "run";
+	argv[n++] = TASK;
+	for (i = 0; i < 3; i++) {
+		argv[n++] = "-o";
+		argv[n++] = opt[i];
+	}
+	{
+		static const char *const kv[] = {
+			"executor=slurm", "executor.slurm.cancel_on_exit=false",
+			"executor.slurm.poll_s=0.2", "search.num_drafts=2", "search.max_nodes=3",
+			"search.workers=2", "exec.timeout_s=300", "review.enabled=false",
+			"run.progress=off", "run.name=k", NULL};
+
+		for (i = 0; kv[i]; i++) {
+			argv[n++] = "-o";
+			argv[n++] = kv[i];
+		}
+	}
+	argv[n] = NULL;
+	snprintf(errp, sizeof errp, "%s/run.err", tmpdir);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int fd = open(errp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		if (fd < 0 || dup2(fd, 2) < 0 || dup2(fd, 1) < 0)
+			_exit(127);
+		execv(argv[0], (char **)argv);
+		_exit(127);
+	}
+	snprintf(rundir, sizeof rundir, "%s/k", tmpdir);
+	snprintf(d0, sizeof d0, "%s/nodes/0000", rundir);
+	snprintf(d1, sizeof d1, "%s/nodes/0001", rundir);
+	wait_marker(d0, id0, sizeof id0, name0, sizeof name0);
+	wait_marker(d1, id1, sizeof id1, name1, sizeof name1);
+	for (i = 0; i < 200 && running(name0) < 2; i++)
+		usleep(100 * 1000);
+	ck_assert_msg(running(name0) == 2, "the two drafts' jobs are not running");
+	kill(pid, SIGKILL);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFSIGNALED(st));
+	ck_assert_int_eq(queued(name0), 2);
+
+	snprintf(errp, sizeof errp, "%s/resume.err", tmpdir);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int fd = open(errp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		if (fd < 0 || dup2(fd, 2) < 0 || dup2(fd, 1) < 0)
+			_exit(127);
+		execl(BUILDDIR "/automlgen", BUILDDIR "/automlgen", "resume", rundir, (char *)NULL);
+		_exit(127);
+	}
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	err = slurp(tmpdir, "resume.err");
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "resume: %s", err);
+	for (i = 0; i < 2; i++) {
+		char line[160];
+
+		snprintf(line, sizeof line, "re-attaching to slurm job %s", i ? id1 : id0);
+		ck_assert_msg(strstr(err, line) != NULL, "no '%s' in: %s", line, err);
+	}
+	free(err);
+	marker_of(d0, idb, sizeof idb, nameb, sizeof nameb);
+	ck_assert_str_eq(idb, id0);
+	marker_of(d1, idb, sizeof idb, nameb, sizeof nameb);
+	ck_assert_str_eq(idb, id1);
+	text = slurp(rundir, "summary.json");
+	ck_assert_msg(strstr(text, "\"nodes_total\":3") != NULL
+		      || strstr(text, "\"nodes_total\": 3") != NULL, "%s", text);
+	ck_assert_msg(strstr(text, "\"pending\":0") != NULL || strstr(text, "\"pending\": 0") != NULL,
+		      "%s", text);
+	free(text);
+	ck_assert_int_eq(wait_queued(name0, 0, 10), 0);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -1234,6 +1339,7 @@ main(void)
 	tcase_add_test(tc, test_cancel_before_submit);
 	tcase_add_test(tc, test_wrapper_bwrap);
 	tcase_add_test(tc, test_offline_run);
+	tcase_add_test(tc, test_resume_reattaches);
 	suite_add_tcase(s, tc);
 	tcase_add_checked_fixture(tn, setup, node_resume);
 	tcase_set_timeout(tn, 240);

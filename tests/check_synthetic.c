@@ -553,7 +553,7 @@ canceller_main(void *arg)
 	struct canceller *c = arg;
 
 	usleep((useconds_t)(c->delay_s * 1e6));
-	c->flag = 1;
+	__atomic_store_n(&c->flag, 1, __ATOMIC_RELAXED);
 	return NULL;
 }
 

@@ -23,7 +23,7 @@
 static inline int
 sf_stopping(const volatile int *flag)
 {
-	return flag != NULL && *flag != 0;
+	return flag != NULL && __atomic_load_n(flag, __ATOMIC_RELAXED) != 0;
 }
 
 /* Sleep s seconds (through signals), in slices of tick_s while flag is
