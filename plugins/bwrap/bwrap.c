@@ -123,16 +123,11 @@ struct bw {
 
 /* Everything one run() owns; released by bw_job_free(). */
 struct bw_job {
-	struct ek_stream out, err;
-	int devnull;           /* the child's stdin */
-	int status_r, status_w; /* exec status pipe: child -> parent */
+	struct ek_jobio io;    /* streams, stdin, exec status pipe, buffer */
 	char **argv;           /* bwrap's argv, NULL-terminated */
 	size_t argn, argcap;
 	char **owned;          /* strings of argv this job allocated */
 	size_t ownn, owncap;
-	char *buf;             /* EK_CHUNK bytes for read() */
-	int maxfd;             /* fallback bound for closing fds in the child */
-	pid_t parent_pid;      /* the agent, for the child's parent-death check */
 	struct rlimit as, fsize, nproc, nofile, cpu;
 	int set_as, set_fsize; /* 0 when the parameter is 0 (unlimited) */
 	int gpu_share;         /* held by the run, -1 when none */
@@ -400,11 +395,7 @@ static void
 bw_job_init(struct bw_job *j)
 {
 	memset(j, 0, sizeof *j);
-	j->out.file_name = "stdout.txt";
-	j->err.file_name = "stderr.txt";
-	j->out.rfd = j->out.wfd = j->out.file = -1;
-	j->err.rfd = j->err.wfd = j->err.file = -1;
-	j->devnull = j->status_r = j->status_w = -1;
+	ek_jobio_init(&j->io);
 	j->gpu_share = -1;
 }
 
@@ -412,22 +403,12 @@ static void
 bw_job_free(struct bw_job *j)
 {
 	size_t i;
-	struct ek_stream *s[2] = {&j->out, &j->err};
 
-	for (i = 0; i < 2; i++) {
-		ek_close(&s[i]->rfd);
-		ek_close(&s[i]->wfd);
-		ek_close(&s[i]->file);
-		free(s[i]->tail);
-	}
-	ek_close(&j->devnull);
-	ek_close(&j->status_r);
-	ek_close(&j->status_w);
+	ek_jobio_close(&j->io);
 	for (i = 0; i < j->ownn; i++)
 		free(j->owned[i]);
 	free(j->owned);
 	free(j->argv);
-	free(j->buf);
 }
 
 /* Lower rl to the agent's own hard limit of res. */
@@ -472,41 +453,12 @@ static int
 bw_job_prepare(const struct bw *x, const aml_exec_request *req, size_t cap,
 	       struct bw_job *j, char *err, size_t errlen)
 {
-	int fds[2], rc;
-	char ebuf[128];
-	struct rlimit rl;
+	int rc;
 
-	if ((rc = ek_stream_open(&j->out, req->workdir, cap, err, errlen)) != AML_OK ||
-	    (rc = ek_stream_open(&j->err, req->workdir, cap, err, errlen)) != AML_OK)
+	if ((rc = ek_jobio_open(&j->io, req->workdir, cap, err, errlen)) != AML_OK ||
+	    (rc = bw_build_args(x, req, j, err, errlen)) != AML_OK)
 		return rc;
-	j->devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (j->devnull < 0 || ek_fd_above_stdio(&j->devnull) != 0) {
-		ek_err(err, errlen, "/dev/null: %s", ek_strerror(errno, ebuf, sizeof ebuf));
-		return AML_EIO;
-	}
-	if (pipe2(fds, O_CLOEXEC) != 0) {
-		ek_err(err, errlen, "pipe: %s", ek_strerror(errno, ebuf, sizeof ebuf));
-		return AML_EIO;
-	}
-	j->status_r = fds[0];
-	j->status_w = fds[1];
-	if (ek_fd_above_stdio(&j->status_w) != 0) {
-		ek_err(err, errlen, "pipe setup: %s", ek_strerror(errno, ebuf, sizeof ebuf));
-		return AML_EIO;
-	}
-	if ((rc = bw_build_args(x, req, j, err, errlen)) != AML_OK)
-		return rc;
-	j->buf = malloc(EK_CHUNK);
-	if (j->buf == NULL) {
-		ek_err(err, errlen, "out of memory");
-		return AML_ENOMEM;
-	}
 	bw_job_limits(x, req, j);
-	j->maxfd = 65536;
-	j->parent_pid = getpid();
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-	    rl.rlim_cur < (rlim_t)(1 << 20))
-		j->maxfd = (int)rl.rlim_cur;
 	return AML_OK;
 }
 
@@ -551,7 +503,7 @@ bw_child_fail(const struct bw_job *j, int stage, int e)
 	size_t n = sizeof ce;
 
 	while (n > 0) {
-		ssize_t w = write(j->status_w, p, n);
+		ssize_t w = write(j->io.status_w, p, n);
 
 		if (w < 0 && errno == EINTR)
 			continue;
@@ -577,7 +529,7 @@ bw_child(const struct bw_job *j)
 	/* bwrap (and, through --die-with-parent, the whole sandbox) dies
 	 * with the forking thread of the agent. */
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() != j->parent_pid)
+	if (getppid() != j->io.parent_pid)
 		_exit(127);
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = SIG_DFL;
@@ -587,7 +539,7 @@ bw_child(const struct bw_job *j)
 	sigemptyset(&none);
 	if (chdir("/") != 0)
 		bw_child_fail(j, BW_STAGE_SETSID, errno);
-	if (dup2(j->devnull, 0) < 0 || dup2(j->out.wfd, 1) < 0 || dup2(j->err.wfd, 2) < 0)
+	if (dup2(j->io.devnull, 0) < 0 || dup2(j->io.out.wfd, 1) < 0 || dup2(j->io.err.wfd, 2) < 0)
 		bw_child_fail(j, BW_STAGE_STDIO, errno);
 	if (setrlimit(RLIMIT_CORE, &nocore) != 0 ||
 	    (j->set_as && setrlimit(RLIMIT_AS, &j->as) != 0) ||
@@ -596,8 +548,8 @@ bw_child(const struct bw_job *j)
 	    setrlimit(RLIMIT_NOFILE, &j->nofile) != 0 ||
 	    setrlimit(RLIMIT_CPU, &j->cpu) != 0)
 		bw_child_fail(j, BW_STAGE_RLIMIT, errno);
-	ek_child_close_range(3, (unsigned)j->status_w - 1, j->maxfd);
-	ek_child_close_range((unsigned)j->status_w + 1, ~0U, j->maxfd);
+	ek_child_close_range(3, (unsigned)j->io.status_w - 1, j->io.maxfd);
+	ek_child_close_range((unsigned)j->io.status_w + 1, ~0U, j->io.maxfd);
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 	execve(j->argv[0], j->argv, noenv);
 	bw_child_fail(j, BW_STAGE_EXEC, errno);
@@ -808,8 +760,8 @@ bw_fill_result(const struct bw *x, const aml_exec_request *req,
 	res->wall_s = ek_now() - w->start;
 	res->cpu_s = (double)w->ru.ru_utime.tv_sec + (double)w->ru.ru_utime.tv_usec / 1e6 +
 		     (double)w->ru.ru_stime.tv_sec + (double)w->ru.ru_stime.tv_usec / 1e6;
-	res->output_bytes = j->out.total + j->err.total;
-	res->truncated = ek_stream_cut(&j->out) > 0 || ek_stream_cut(&j->err) > 0;
+	res->output_bytes = j->io.out.total + j->io.err.total;
+	res->truncated = ek_stream_cut(&j->io.out) > 0 || ek_stream_cut(&j->io.err) > 0;
 	if (WIFEXITED(st)) {
 		code = WEXITSTATUS(st);
 		if (code > 128 && code < 128 + NSIG)
@@ -949,12 +901,12 @@ bw_run(void *state, const aml_exec_request *req, aml_exec_result *res, char *err
 		goto out;
 	}
 	w.deadline = w.start + req->timeout_s;
-	ek_close(&j.out.wfd);
-	ek_close(&j.err.wfd);
-	ek_close(&j.devnull);
-	ek_close(&j.status_w);
+	ek_close(&j.io.out.wfd);
+	ek_close(&j.io.err.wfd);
+	ek_close(&j.io.devnull);
+	ek_close(&j.io.status_w);
 
-	failed = ek_read_exec_status(j.status_r, &ce);
+	failed = ek_read_exec_status(j.io.status_r, &ce);
 	if (failed) {
 		if ((e = ek_reap(&w)) != 0) {
 			ek_err(err, errlen, "lost child %d: %s", (int)w.pid,
@@ -962,8 +914,8 @@ bw_run(void *state, const aml_exec_request *req, aml_exec_result *res, char *err
 			rc = AML_EIO;
 			goto out;
 		}
-		ek_stream_finish(&j.out);
-		ek_stream_finish(&j.err);
+		ek_stream_finish(&j.io.out);
+		ek_stream_finish(&j.io.err);
 		bw_fill_nostart(x, req, &ce, &w, res);
 		rc = AML_OK;
 		goto out;
@@ -976,19 +928,19 @@ bw_run(void *state, const aml_exec_request *req, aml_exec_result *res, char *err
 #endif
 	{
 		/* no grace: bwrap dies of SIGKILL and its PID namespace with it */
-		ek_sup sup = {x->host, x->self, -1, &j.out, &j.err, j.buf, req->cancel};
+		ek_sup sup = {x->host, x->self, -1, &j.io.out, &j.io.err, j.io.buf, req->cancel};
 
 		rc = ek_supervise(&sup, &w, err, errlen);
 	}
 	ek_close(&w.pidfd);
-	ek_stream_finish(&j.out);
-	ek_stream_finish(&j.err);
+	ek_stream_finish(&j.io.out);
+	ek_stream_finish(&j.io.err);
 	if (rc != AML_OK)
 		goto out;
-	if (j.out.write_errno != 0 || j.err.write_errno != 0)
+	if (j.io.out.write_errno != 0 || j.io.err.write_errno != 0)
 		x->host->log(x->self, AML_LOG_WARN, "%s: writing captured output: %s",
 			     req->workdir,
-			     ek_strerror(j.out.write_errno ? j.out.write_errno : j.err.write_errno,
+			     ek_strerror(j.io.out.write_errno ? j.io.out.write_errno : j.io.err.write_errno,
 					 ebuf, sizeof ebuf));
 	bw_fill_result(x, req, &j, &w, res);
 out:

@@ -241,6 +241,75 @@ ek_signame(int sig)
 }
 
 /* Create workdir/<file_name>, the pipe and the tail ring of one stream. */
+void
+ek_jobio_init(struct ek_jobio *io)
+{
+	memset(io, 0, sizeof *io);
+	io->out.file_name = "stdout.txt";
+	io->err.file_name = "stderr.txt";
+	io->out.rfd = io->out.wfd = io->out.file = -1;
+	io->err.rfd = io->err.wfd = io->err.file = -1;
+	io->devnull = io->status_r = io->status_w = -1;
+}
+
+int
+ek_jobio_open(struct ek_jobio *io, const char *workdir, size_t cap, char *err, size_t errlen)
+{
+	struct rlimit rl;
+	char ebuf[128];
+	int fds[2], rc;
+
+	if ((rc = ek_stream_open(&io->out, workdir, cap, err, errlen)) != AML_OK ||
+	    (rc = ek_stream_open(&io->err, workdir, cap, err, errlen)) != AML_OK)
+		return rc;
+	io->devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (io->devnull < 0 || ek_fd_above_stdio(&io->devnull) != 0) {
+		ek_err(err, errlen, "/dev/null: %s", ek_strerror(errno, ebuf, sizeof ebuf));
+		return AML_EIO;
+	}
+	if (pipe2(fds, O_CLOEXEC) != 0) {
+		ek_err(err, errlen, "pipe: %s", ek_strerror(errno, ebuf, sizeof ebuf));
+		return AML_EIO;
+	}
+	io->status_r = fds[0];
+	io->status_w = fds[1];
+	if (ek_fd_above_stdio(&io->status_w) != 0) {
+		ek_err(err, errlen, "pipe setup: %s", ek_strerror(errno, ebuf, sizeof ebuf));
+		return AML_EIO;
+	}
+	io->buf = malloc(EK_CHUNK);
+	if (io->buf == NULL) {
+		ek_err(err, errlen, "out of memory");
+		return AML_ENOMEM;
+	}
+	io->maxfd = 65536;
+	io->parent_pid = getpid();
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur < (rlim_t)(1 << 20))
+		io->maxfd = (int)rl.rlim_cur;
+	return AML_OK;
+}
+
+void
+ek_jobio_close(struct ek_jobio *io)
+{
+	struct ek_stream *s[2] = {&io->out, &io->err};
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		ek_close(&s[i]->rfd);
+		ek_close(&s[i]->wfd);
+		ek_close(&s[i]->file);
+		free(s[i]->tail);
+		s[i]->tail = NULL;
+	}
+	ek_close(&io->devnull);
+	ek_close(&io->status_r);
+	ek_close(&io->status_w);
+	free(io->buf);
+	io->buf = NULL;
+}
+
 int
 ek_stream_open(struct ek_stream *s, const char *workdir, size_t cap, char *err,
 	       size_t errlen)

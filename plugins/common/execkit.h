@@ -105,6 +105,30 @@ int ek_fd_above_stdio(int *fd);
 
 const char *ek_signame(int sig);
 
+/* What every executor's run sets up before it forks: the two captured
+ * streams, the child's stdin (/dev/null), the status pipe on which the
+ * child reports a failed start, a read buffer, and the bounds the child
+ * needs to close inherited descriptors and to notice the agent's death. */
+struct ek_jobio {
+	struct ek_stream out, err;
+	int devnull;            /* the child's stdin */
+	int status_r, status_w; /* child -> parent: a failed start, or a report */
+	char *buf;              /* EK_CHUNK bytes for read() */
+	int maxfd;              /* fallback bound for closing fds in a child */
+	pid_t parent_pid;       /* the agent, for the child's parent-death check */
+};
+
+/* Nothing open yet: every descriptor -1 (so ek_jobio_close is safe). */
+void ek_jobio_init(struct ek_jobio *io);
+
+/* Open io for a run in workdir keeping cap bytes per stream; err says
+ * what failed.  Call ek_jobio_close in every case. */
+int ek_jobio_open(struct ek_jobio *io, const char *workdir, size_t cap, char *err,
+		  size_t errlen);
+
+/* Close and free what io holds (idempotent). */
+void ek_jobio_close(struct ek_jobio *io);
+
 /* Create workdir/<file_name>, the pipe and the tail ring of one stream. */
 int ek_stream_open(struct ek_stream *s, const char *workdir, size_t cap, char *err,
 		   size_t errlen);

@@ -94,7 +94,7 @@ lx_script(const struct lx_job *j, const char *workdir, pid_t sup, int fd)
 		lx_fail(fd, LX_STAGE_SETSID, errno);
 	if (chdir(workdir) != 0)
 		lx_fail(fd, LX_STAGE_CHDIR, errno);
-	if (dup2(j->devnull, 0) < 0 || dup2(j->out.wfd, 1) < 0 || dup2(j->err.wfd, 2) < 0)
+	if (dup2(j->io.devnull, 0) < 0 || dup2(j->io.out.wfd, 1) < 0 || dup2(j->io.err.wfd, 2) < 0)
 		lx_fail(fd, LX_STAGE_STDIO, errno);
 	/* No core files in the workdir.  Everything the script starts
 	 * inherits the limits; they are set while still root (who may raise
@@ -117,8 +117,8 @@ lx_script(const struct lx_job *j, const char *workdir, pid_t sup, int fd)
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != sup)
 		_exit(127);
-	ek_child_close_range(3, (unsigned)fd - 1, j->maxfd);
-	ek_child_close_range((unsigned)fd + 1, ~0U, j->maxfd);
+	ek_child_close_range(3, (unsigned)fd - 1, j->io.maxfd);
+	ek_child_close_range((unsigned)fd + 1, ~0U, j->io.maxfd);
 	sigemptyset(&none);
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 	execve(j->argv[0], j->argv, j->envp);
@@ -299,13 +299,13 @@ lx_supervisor(const struct lx_job *j, const char *workdir)
 	int pp[2], keep[4], sig;
 
 	if (setsid() < 0)
-		lx_fail(j->status_w, LX_STAGE_SETSID, errno);
+		lx_fail(j->io.status_w, LX_STAGE_SETSID, errno);
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0)
-		lx_fail(j->status_w, LX_STAGE_SUBREAPER, errno);
+		lx_fail(j->io.status_w, LX_STAGE_SUBREAPER, errno);
 	/* If the agent dies (killed, Ctrl-C), stop everything as at the
 	 * time limit rather than leave it running unattended. */
 	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
-	if (getppid() != j->parent_pid)
+	if (getppid() != j->io.parent_pid)
 		_exit(127);
 	/* Default dispositions (a SIGCHLD the agent ignores would reap for
 	 * us); every signal stays blocked here, as the agent blocked them
@@ -316,20 +316,20 @@ lx_supervisor(const struct lx_job *j, const char *workdir)
 	sigemptyset(&sa.sa_mask);
 	for (sig = 1; sig < NSIG; sig++)
 		(void)sigaction(sig, &sa, NULL); /* EINVAL for KILL, STOP, libc's own */
-	if (dup2(j->devnull, 0) < 0 || dup2(j->devnull, 1) < 0 || dup2(j->devnull, 2) < 0)
-		lx_fail(j->status_w, LX_STAGE_STDIO, errno);
+	if (dup2(j->io.devnull, 0) < 0 || dup2(j->io.devnull, 1) < 0 || dup2(j->io.devnull, 2) < 0)
+		lx_fail(j->io.status_w, LX_STAGE_STDIO, errno);
 	/* Other runs' pipes the fork copied: they must not stay open here. */
-	keep[0] = j->status_w;
-	keep[1] = j->devnull;
-	keep[2] = j->out.wfd;
-	keep[3] = j->err.wfd;
-	lx_close_except(keep, 4, j->maxfd);
+	keep[0] = j->io.status_w;
+	keep[1] = j->io.devnull;
+	keep[2] = j->io.out.wfd;
+	keep[3] = j->io.err.wfd;
+	lx_close_except(keep, 4, j->io.maxfd);
 	if (pipe2(pp, O_CLOEXEC) != 0)
-		lx_fail(j->status_w, LX_STAGE_FORK, errno);
+		lx_fail(j->io.status_w, LX_STAGE_FORK, errno);
 	self = getpid();
 	script = fork();
 	if (script < 0)
-		lx_fail(j->status_w, LX_STAGE_FORK, errno);
+		lx_fail(j->io.status_w, LX_STAGE_FORK, errno);
 	if (script == 0) {
 		(void)close(pp[0]);
 		lx_script(j, workdir, self, pp[1]);
@@ -338,13 +338,13 @@ lx_supervisor(const struct lx_job *j, const char *workdir)
 	if (ek_read_exec_status(pp[0], &ce)) {
 		while (waitpid(script, NULL, 0) < 0 && errno == EINTR)
 			;
-		lx_fail(j->status_w, ce.stage, ce.err);
+		lx_fail(j->io.status_w, ce.stage, ce.err);
 	}
-	keep[0] = j->status_w;
-	lx_close_except(keep, 1, j->maxfd);
+	keep[0] = j->io.status_w;
+	lx_close_except(keep, 1, j->io.maxfd);
 	ce.stage = LX_STAGE_RUNNING;
 	ce.err = 0;
-	(void)ek_write_all(j->status_w, (const char *)&ce, sizeof ce);
+	(void)ek_write_all(j->io.status_w, (const char *)&ce, sizeof ce);
 
 	memset(&rep, 0, sizeof rep);
 	sigemptyset(&wake);
@@ -378,6 +378,6 @@ lx_supervisor(const struct lx_job *j, const char *workdir)
 	while (wait4(script, &rep.status, 0, NULL) < 0 && errno == EINTR)
 		;
 	lx_kill_all(self);
-	(void)ek_write_all(j->status_w, (const char *)&rep, sizeof rep);
+	(void)ek_write_all(j->io.status_w, (const char *)&rep, sizeof rep);
 	_exit(0);
 }

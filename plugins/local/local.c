@@ -545,11 +545,7 @@ static void
 lx_job_init(struct lx_job *j)
 {
 	memset(j, 0, sizeof *j);
-	j->out.file_name = "stdout.txt";
-	j->err.file_name = "stderr.txt";
-	j->out.rfd = j->out.wfd = j->out.file = -1;
-	j->err.rfd = j->err.wfd = j->err.file = -1;
-	j->devnull = j->status_r = j->status_w = -1;
+	ek_jobio_init(&j->io);
 	j->cpu_slot = j->gpu_share = -1;
 }
 
@@ -558,21 +554,11 @@ static void
 lx_job_free(const struct lx *x, struct lx_job *j)
 {
 	size_t i;
-	struct ek_stream *s[2] = {&j->out, &j->err};
 
-	for (i = 0; i < 2; i++) {
-		ek_close(&s[i]->rfd);
-		ek_close(&s[i]->wfd);
-		ek_close(&s[i]->file);
-		free(s[i]->tail);
-	}
-	ek_close(&j->devnull);
-	ek_close(&j->status_r);
-	ek_close(&j->status_w);
+	ek_jobio_close(&j->io);
 	for (i = 0; i < j->envn; i++)
 		free(j->envp[i]);
 	free(j->envp);
-	free(j->buf);
 	if (j->cpu_slot >= 0)
 		ek_cpus_release(x->cpus, j->cpu_slot);
 	ek_gpus_release(x->gpus, j->gpu_share);
@@ -660,38 +646,14 @@ static int
 lx_job_prepare(const struct lx *x, const aml_exec_request *req, size_t cap,
 	       struct lx_job *j, char *err, size_t errlen)
 {
-	int fds[2], rc;
-	char ebuf[128];
-	struct rlimit rl;
+	int rc;
 
 	j->uid = (uid_t)x->sandbox_uid;
 	j->gid = (gid_t)x->sandbox_uid;
 	j->grace_s = x->grace_s;
-	if ((rc = ek_stream_open(&j->out, req->workdir, cap, err, errlen)) != AML_OK ||
-	    (rc = ek_stream_open(&j->err, req->workdir, cap, err, errlen)) != AML_OK)
+	if ((rc = ek_jobio_open(&j->io, req->workdir, cap, err, errlen)) != AML_OK ||
+	    (rc = lx_build_env(x, req, j, err, errlen)) != AML_OK)
 		return rc;
-	j->devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (j->devnull < 0 || ek_fd_above_stdio(&j->devnull) != 0) {
-		ek_err(err, errlen, "/dev/null: %s", ek_strerror(errno, ebuf, sizeof ebuf));
-		return AML_EIO;
-	}
-	if (pipe2(fds, O_CLOEXEC) != 0) {
-		ek_err(err, errlen, "pipe: %s", ek_strerror(errno, ebuf, sizeof ebuf));
-		return AML_EIO;
-	}
-	j->status_r = fds[0];
-	j->status_w = fds[1];
-	if (ek_fd_above_stdio(&j->status_w) != 0) {
-		ek_err(err, errlen, "pipe setup: %s", ek_strerror(errno, ebuf, sizeof ebuf));
-		return AML_EIO;
-	}
-	if ((rc = lx_build_env(x, req, j, err, errlen)) != AML_OK)
-		return rc;
-	j->buf = malloc(EK_CHUNK);
-	if (j->buf == NULL) {
-		ek_err(err, errlen, "out of memory");
-		return AML_ENOMEM;
-	}
 	lx_job_limits(x, req, j);
 	if (x->cpus != NULL) {
 		j->cpu_slot = ek_cpus_acquire(x->cpus, &j->cpus);
@@ -700,11 +662,6 @@ lx_job_prepare(const struct lx *x, const aml_exec_request *req, size_t cap,
 	j->argv[0] = x->python;
 	j->argv[1] = (char *)req->script;
 	j->argv[2] = NULL;
-	j->maxfd = 65536;
-	j->parent_pid = getpid();
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-	    rl.rlim_cur < (rlim_t)(1 << 20))
-		j->maxfd = (int)rl.rlim_cur;
 	return AML_OK;
 }
 
@@ -825,8 +782,8 @@ lx_fill_result(const struct lx *x, const aml_exec_request *req, const struct lx_
 	/* the supervisor's own, with every process it reaped: the whole tree */
 	res->cpu_s = (double)w->ru.ru_utime.tv_sec + (double)w->ru.ru_utime.tv_usec / 1e6 +
 		     (double)w->ru.ru_stime.tv_sec + (double)w->ru.ru_stime.tv_usec / 1e6;
-	res->output_bytes = j->out.total + j->err.total;
-	res->truncated = ek_stream_cut(&j->out) > 0 || ek_stream_cut(&j->err) > 0;
+	res->output_bytes = j->io.out.total + j->io.err.total;
+	res->truncated = ek_stream_cut(&j->io.out) > 0 || ek_stream_cut(&j->io.err) > 0;
 	if (WIFEXITED(st))
 		res->exit_code = WEXITSTATUS(st);
 	if (WIFSIGNALED(st))
@@ -993,12 +950,12 @@ lx_run(void *state, const aml_exec_request *req, aml_exec_result *res, char *err
 		goto out;
 	}
 	w.deadline = w.start + req->timeout_s;
-	ek_close(&j.out.wfd);
-	ek_close(&j.err.wfd);
-	ek_close(&j.devnull);
-	ek_close(&j.status_w);
+	ek_close(&j.io.out.wfd);
+	ek_close(&j.io.err.wfd);
+	ek_close(&j.io.devnull);
+	ek_close(&j.io.status_w);
 
-	failed = ek_read_exec_status(j.status_r, &ce) && ce.stage != LX_STAGE_RUNNING;
+	failed = ek_read_exec_status(j.io.status_r, &ce) && ce.stage != LX_STAGE_RUNNING;
 	if (failed) {
 		if ((e = ek_reap(&w)) != 0) {
 			ek_err(err, errlen, "lost child %d: %s", (int)w.pid,
@@ -1006,8 +963,8 @@ lx_run(void *state, const aml_exec_request *req, aml_exec_result *res, char *err
 			rc = AML_EIO;
 			goto out;
 		}
-		ek_stream_finish(&j.out);
-		ek_stream_finish(&j.err);
+		ek_stream_finish(&j.io.out);
+		ek_stream_finish(&j.io.err);
 		lx_fill_nostart(x, req, &ce, &w, res);
 		rc = AML_OK;
 		goto out;
@@ -1023,23 +980,23 @@ lx_run(void *state, const aml_exec_request *req, aml_exec_result *res, char *err
 		 * stopping); it kills the script after grace_s itself, and is
 		 * SIGKILLed only when it has not finished LX_BACKSTOP_S after
 		 * that. */
-		ek_sup sup = {x->host, x->self, x->grace_s + LX_BACKSTOP_S, &j.out, &j.err, j.buf,
+		ek_sup sup = {x->host, x->self, x->grace_s + LX_BACKSTOP_S, &j.io.out, &j.io.err, j.io.buf,
 			      req->cancel};
 
 		rc = ek_supervise(&sup, &w, err, errlen);
 	}
 	ek_close(&w.pidfd);
-	ek_stream_finish(&j.out);
-	ek_stream_finish(&j.err);
+	ek_stream_finish(&j.io.out);
+	ek_stream_finish(&j.io.err);
 	if (rc != AML_OK)
 		goto out;
-	if (j.out.write_errno != 0 || j.err.write_errno != 0)
+	if (j.io.out.write_errno != 0 || j.io.err.write_errno != 0)
 		x->host->log(x->self, AML_LOG_WARN, "%s: writing captured output: %s",
 			     req->workdir,
-			     ek_strerror(j.out.write_errno ? j.out.write_errno : j.err.write_errno,
+			     ek_strerror(j.io.out.write_errno ? j.io.out.write_errno : j.io.err.write_errno,
 					 ebuf, sizeof ebuf));
 	memset(&rep, 0, sizeof rep);
-	if (!lx_read_report(j.status_r, &rep)) {
+	if (!lx_read_report(j.io.status_r, &rep)) {
 		if (w.killed) {
 			/* stuck past the backstop: report the time limit */
 			rep.status = w.status;

@@ -41,15 +41,11 @@ struct lx_limits {
 /* Everything one run() owns; released by lx_job_free().  The two child
  * processes read it as the fork left it. */
 struct lx_job {
-	struct ek_stream out, err;
-	int devnull;           /* the script's stdin */
-	int status_r, status_w; /* supervisor -> agent: start, then the report */
+	struct ek_jobio io;    /* streams, the script's stdin, the supervisor ->
+				* agent pipe (start, then the report), buffer */
 	char **envp;           /* owned strings, NULL-terminated */
 	size_t envn, envcap;
 	char *argv[3];         /* python (borrowed), script (borrowed), NULL */
-	char *buf;             /* EK_CHUNK bytes for read() */
-	int maxfd;             /* fallback bound for closing fds in a child */
-	pid_t parent_pid;      /* the agent, for the supervisor's parent-death check */
 	double grace_s;        /* the supervisor's SIGTERM -> SIGKILL */
 	struct lx_limits lim;
 	int pin;               /* 1: the script runs on cpus only */
