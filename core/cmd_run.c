@@ -57,8 +57,9 @@ aml_cmd_run_finish(int rc, aml_run_result *res_, const char *err)
 	aml_run_result res = *res_;
 
 	if (rc != AML_OK) {
-		/* 2: it could not start (bad input); 1: it started and failed */
-		int status = res.run_dir ? 1 : 2;
+		/* 2: it could not start (bad input); 1: it started and failed;
+		 * 130: Ctrl-C before it started */
+		int status = rc == AML_ECANCELED ? 130 : res.run_dir ? 1 : 2;
 
 		fprintf(stderr, "automlgen: %s\n", err);
 		if (res.run_dir)

@@ -475,6 +475,12 @@ run_main(const aml_config *cfg, const char *task_dir, const char *resume_dir,
 	if ((rc = load_kb(&st, python, err, errlen)))
 		goto out;
 
+	/* Ctrl-C while loading: stop before there is a run to leave behind */
+	if (aml_interrupted()) {
+		aml_seterr(err, errlen, "interrupted before the search started");
+		rc = AML_ECANCELED;
+		goto out;
+	}
 	if (resume_dir)
 		rc = aml_rundir_open(resume_dir, &st.rd, err, errlen);
 	else
