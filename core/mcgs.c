@@ -568,6 +568,26 @@ descend(aml_mcgs *m, double cexp, uint32_t *blocked, uint32_t *n_blocked, aml_mc
 	}
 }
 
+/* greedy: the node to improve — the best valid node, or, once the
+ * operator could make nothing of it, the best of the global top-k it
+ * still can; NULL when none is left. */
+static aml_node *
+greedy_target(const aml_mcgs *m)
+{
+	aml_node *b = node(m, m->g->best);
+	uint32_t i;
+
+	if (b == NULL || !b->exhausted)
+		return b;
+	for (i = 0; i < m->n_topk; i++) {
+		aml_node *t = m->g->nodes[m->topk[i]];
+
+		if (!t->exhausted)
+			return t;
+	}
+	return NULL;
+}
+
 static int
 select_greedy(aml_mcgs *m, aml_mcgs_decision *d)
 {
@@ -577,7 +597,7 @@ select_greedy(aml_mcgs *m, aml_mcgs_decision *d)
 		decide(m, NULL, d);
 		return 0;
 	}
-	b = node(m, m->g->best);
+	b = greedy_target(m);
 	if (m->n_buggy && (b == NULL || rng_unit(m) < m->p.greedy_debug_prob)) {
 		uint32_t i = (uint32_t)(rng_next(m) % m->n_buggy);
 		aml_node *v = m->g->nodes[m->buggy_leaves[i]];
@@ -814,6 +834,14 @@ aml_mcgs_integrate(aml_mcgs *m, const aml_mcgs_decision *d, aml_node *n)
 			n->terminal = 1;
 		if (b)
 			b->since_improve++;
+		/* greedy would ask for the same improvement of the same best
+		 * node again and again: an operator that could make nothing of
+		 * it (kbsynth: every single change tried; an LLM: no usable
+		 * answer after the provider's retries) will not on the next
+		 * identical request, so greedy moves on to the next best */
+		if (m->p.policy == AML_POLICY_GREEDY && n->status == AML_NODE_OP_FAILED
+		    && p && p->status == AML_NODE_VALID && !p->exhausted)
+			exhaust(m, p);
 		if (!n->terminal && m->p.policy == AML_POLICY_GREEDY) {
 			if (m->n_buggy == m->cap_buggy) {
 				uint32_t cap = m->cap_buggy ? m->cap_buggy * 2 : 64;

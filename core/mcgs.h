@@ -20,7 +20,8 @@
  *
  * Policies: "mcgs" (all of the above), "mcts" (tree only: no reference
  * edges, no evolution, no aggregation), "greedy" (AIDE-like: a few drafts,
- * then debug a buggy leaf with probability p, else improve the best node).
+ * then debug a buggy leaf with probability p, else improve the best node
+ * the operator has not failed on; a draft when the top-k is spent).
  *
  * Not thread-safe: the search calls it under its lock.  Costs per call are
  * O(depth x branching + k), never O(nodes).

@@ -500,6 +500,47 @@ START_TEST(test_greedy_shape)
 }
 END_TEST
 
+/* An improvement the operator could not make (kbsynth: every single
+ * change of the node was tried) is not asked for again: greedy moves on
+ * to the next best node, and drafts when the top-k is spent, instead of
+ * spending the rest of the budget on the same failing request. */
+START_TEST(test_greedy_moves_on_after_operator_failure)
+{
+	const char *kv[] = {"search.num_drafts=2", "search.greedy_debug_prob=0",
+			    "search.topk_global=2", NULL};
+	aml_mcgs_params p = params("greedy", kv);
+	aml_mcgs_decision d;
+	aml_node *a, *b;
+	aml_graph g;
+	aml_mcgs *m;
+
+	aml_graph_init(&g, 1);
+	ck_assert_int_eq(aml_mcgs_new(&p, &g, 1, &m), AML_OK);
+	a = put(m, &g, -1, "draft", AML_NODE_VALID, 0.5);
+	b = put(m, &g, -1, "draft", AML_NODE_VALID, 0.7);
+	put(m, &g, (int32_t)b->id, "improve", AML_NODE_VALID, 0.4);
+	/* a child without gain does not stop greedy: the best again */
+	ck_assert_int_eq(aml_mcgs_select(m, 0.3, &d), 0);
+	ck_assert_str_eq(d.op, "improve");
+	ck_assert_int_eq(d.parent, (int32_t)b->id);
+	aml_mcgs_release(m, &d);
+	put(m, &g, (int32_t)b->id, "improve", AML_NODE_OP_FAILED, 0);
+	ck_assert(b->exhausted);
+	ck_assert_int_eq(g.best, (int32_t)b->id); /* still the best */
+	ck_assert_int_eq(aml_mcgs_select(m, 0.4, &d), 0);
+	ck_assert_str_eq(d.op, "improve");
+	ck_assert_int_eq(d.parent, (int32_t)a->id);
+	aml_mcgs_release(m, &d);
+	/* the whole top-k spent: a new draft */
+	put(m, &g, (int32_t)a->id, "improve", AML_NODE_OP_FAILED, 0);
+	ck_assert_int_eq(aml_mcgs_select(m, 0.5, &d), 0);
+	ck_assert_str_eq(d.op, "draft");
+	ck_assert_int_eq(d.parent, -1);
+	aml_mcgs_free(m);
+	aml_graph_destroy(&g);
+}
+END_TEST
+
 START_TEST(test_c_schedule)
 {
 	const char *kv[] = {"search.uct_c=2", "search.uct_c_floor=0.5",
@@ -551,6 +592,7 @@ main(void)
 	tcase_add_test(tc, test_late_phase_exploits_topk);
 	tcase_add_test(tc, test_chains_end);
 	tcase_add_test(tc, test_greedy_shape);
+	tcase_add_test(tc, test_greedy_moves_on_after_operator_failure);
 	tcase_add_test(tc, test_c_schedule);
 	tcase_add_test(tc, test_bad_params);
 	suite_add_tcase(s, tc);
