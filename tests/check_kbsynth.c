@@ -6,8 +6,9 @@
  * of each output kind (label, proba, class_proba, value, two values).
  * Then the other operators' answers built on a real draft as the parent:
  * improve changes exactly one thing (of its flavor, not what a sibling
- * did), fuse blends two or more model families, recall repeats the most
- * helpful change of a trajectory, debug turns each kind of failure into a
+ * did; in reference mode borrowed from a better node, of another flavor
+ * when need be), fuse blends two or more model families, recall builds on
+ * the largest gain among the branch's steps, debug turns each kind of failure into a
  * working recipe; an improved and a fused script run under $AML_PYTHON.
  */
 #include "config.h"
@@ -1052,6 +1053,54 @@ START_TEST(test_improve_reference_borrows)
 }
 END_TEST
 
+/* The better node of another branch is another model family with
+ * nothing of the requested flavor to lend: what carries over (here its
+ * test predictions from the fold models) is borrowed, not a plain
+ * improve made. */
+START_TEST(test_improve_reference_borrows_other_flavor)
+{
+	char *dir = aml_test_tmpdir(), *code, *better, *req, *out, *plan, *again;
+	json_object *r, *after;
+	tnode parent = {7, 3, NULL, NULL, NULL, NULL, 1, 0.80};
+	tnode ref = {12, 4, NULL, NULL, NULL, NULL, 1, 0.95};
+	gen_task g;
+
+	write_task(dir, 0, &g);
+	set_task(&g.t);
+	code = rf_draft();
+	r = recipe_of(code);
+	json_object_object_add(r, "model", json_object_new_string("tabular.hist_gradient_boosting"));
+	json_object_object_add(r, "params", json_object_new_object());
+	json_object_object_add(r, "test_from", json_object_new_string("folds"));
+	better = with_recipe(code, r);
+	parent.code = code;
+	ref.code = better;
+	req = op_request("improve", "hyperparameters", "reference", 0, &parent, NULL, 0, &ref, 1);
+	out = answer_code(req, &plan);
+	after = recipe_of(out);
+	ck_assert_str_eq(recipe_model(after), "tabular.random_forest");
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(after, "test_from")),
+			 "folds");
+	ck_assert_msg(strstr(plan, "improve node 7 (strategy): test_from refit -> folds, "
+			     "borrowed from node 12 (score 0.95), which does better, a strategy "
+			     "change as no better node has a hyperparameters change that applies "
+			     "to this recipe") != NULL, "%s", plan);
+	again = answer_code(req, NULL);
+	ck_assert_str_eq(again, out);
+	free(again);
+	json_object_put(after);
+	json_object_put(r);
+	free(plan);
+	free(out);
+	free(req);
+	free(better);
+	free(code);
+	set_task(NULL);
+	aml_test_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
 static size_t
 n_models(json_object *r, const char **first, const char **second)
 {
@@ -1165,7 +1214,9 @@ START_TEST(test_recall_repeats_what_helped)
 	/* 300 -> 450 helped most: 450 -> 675, the rest as in the parent */
 	ck_assert_int_eq((int)param_of(r, "n_estimators"), 675);
 	ck_assert_int_eq((int)param_of(r, "min_samples_leaf"), 2);
-	ck_assert_msg(strstr(plan, "recall over nodes 2 -> 5 -> 8") != NULL
+	ck_assert_msg(strstr(plan, "recall over 2 measured steps of the branch (2 -> 5, 5 -> 8)")
+		      != NULL && strstr(plan, "the largest gain was 0.05 (roc_auc) from "
+					"n_estimators 300 -> 450 in random forest at node 5") != NULL
 		      && strstr(plan, "n_estimators 450 -> 675") != NULL, "%s", plan);
 	json_object_put(r);
 	free(out);
@@ -1194,6 +1245,93 @@ START_TEST(test_recall_repeats_what_helped)
 	free(out);
 	free(plan);
 	free(req);
+	free(codes[0]);
+	free(codes[1]);
+	free(codes[2]);
+	set_task(NULL);
+	aml_test_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
+/* The refs the core passes are the branch's latest nodes, mostly the
+ * parent's siblings and their children: the largest gain among all their
+ * steps is built on, not the parent's last step. */
+START_TEST(test_recall_sees_the_branch)
+{
+	char *dir = aml_test_tmpdir(), *codes[3], *c9, *c11, *c14, *req, *out, *plan, *again;
+	json_object *r;
+	tnode parent = {8, 5, NULL, NULL, NULL, NULL, 1, 0.815};
+	tnode refs[4] = {{2, -1, NULL, NULL, NULL, NULL, 1, 0.80},
+			 {5, 2, NULL, NULL, NULL, NULL, 1, 0.81},
+			 {9, 2, NULL, NULL, NULL, NULL, 1, 0.79},
+			 {11, 9, NULL, NULL, NULL, NULL, 1, 0.88}};
+	tnode sib = {14, 8, NULL, NULL, NULL, NULL, 1, 0.80};
+	gen_task g;
+
+	write_task(dir, 1, &g);
+	set_task(&g.t);
+	rf_trajectory(codes); /* 2: the draft, 5: 450 trees, 8: and leaves of 2 */
+	/* 9 and 11, a sibling chain of 5: max_depth 8, then max_features 0.3 */
+	r = recipe_of(codes[0]);
+	json_object_object_add(json_object_object_get(r, "params"), "max_depth",
+			       json_object_new_int(8));
+	c9 = with_recipe(codes[0], r);
+	json_object_object_add(json_object_object_get(r, "params"), "max_features",
+			       json_object_new_double(0.3));
+	c11 = with_recipe(codes[0], r);
+	json_object_put(r);
+	refs[0].code = codes[0];
+	refs[1].code = codes[1];
+	refs[2].code = c9;
+	refs[3].code = c11;
+	parent.code = codes[2];
+	req = op_request("recall", NULL, "evolution", 0, &parent, NULL, 0, refs, 4);
+	out = answer_code(req, &plan);
+	r = recipe_of(out);
+	/* 9 -> 11 gained most: its change on node 8, the rest as in node 8 */
+	ck_assert(param_of(r, "max_features") == 0.3);
+	ck_assert_int_eq((int)param_of(r, "n_estimators"), 450);
+	ck_assert_int_eq((int)param_of(r, "min_samples_leaf"), 2);
+	ck_assert(json_object_get_type(json_object_object_get(json_object_object_get(r, "params"),
+							      "max_depth")) == json_type_null);
+	ck_assert_msg(strstr(plan, "recall over 4 measured steps of the branch (9 -> 11, "
+			     "2 -> 5, 5 -> 8, 2 -> 9), extending node 8: the largest gain was "
+			     "0.09 (roc_auc) from max_features 0.5 -> 0.3 in random forest at "
+			     "node 11, so make it on node 8 too: max_features 0.5 -> 0.3") != NULL,
+		      "%s", plan);
+	again = answer_code(req, NULL);
+	ck_assert_str_eq(again, out);
+	free(again);
+	json_object_put(r);
+	free(out);
+	free(plan);
+	free(req);
+	/* a child of node 8 already made that change: the next gain that can
+	 * be built on (2 -> 5), pushed further */
+	r = recipe_of(codes[2]);
+	json_object_object_add(json_object_object_get(r, "params"), "max_features",
+			       json_object_new_double(0.3));
+	c14 = with_recipe(codes[0], r);
+	json_object_put(r);
+	sib.code = c14;
+	req = op_request("recall", NULL, "evolution", 0, &parent, &sib, 1, refs, 4);
+	out = answer_code(req, &plan);
+	r = recipe_of(out);
+	ck_assert(param_of(r, "max_features") == 0.5);
+	ck_assert_int_eq((int)param_of(r, "n_estimators"), 675);
+	ck_assert_msg(strstr(plan, "the largest gain was 0.09 (roc_auc) from max_features "
+			     "0.5 -> 0.3 in random forest at node 11, which cannot be built on "
+			     "in node 8; the next that can was 0.01 (roc_auc) from n_estimators "
+			     "300 -> 450 in random forest at node 5, so push that way again: "
+			     "n_estimators 450 -> 675") != NULL, "%s", plan);
+	json_object_put(r);
+	free(out);
+	free(plan);
+	free(req);
+	free(c14);
+	free(c11);
+	free(c9);
 	free(codes[0]);
 	free(codes[1]);
 	free(codes[2]);
@@ -1645,8 +1783,10 @@ main(void)
 	tcase_add_loop_test(tc, test_improve_one_change, 0, 3);
 	tcase_add_test(tc, test_improve_hyperparameter_step);
 	tcase_add_test(tc, test_improve_reference_borrows);
+	tcase_add_test(tc, test_improve_reference_borrows_other_flavor);
 	tcase_add_test(tc, test_fuse_blends_families);
 	tcase_add_test(tc, test_recall_repeats_what_helped);
+	tcase_add_test(tc, test_recall_sees_the_branch);
 	tcase_add_test(tc, test_debug_failures);
 	tcase_add_test(tc, test_draft_skips_running_siblings);
 	tcase_add_test(tc, test_changes_that_cannot_matter);

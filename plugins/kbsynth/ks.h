@@ -334,6 +334,12 @@ int ks_change_flavor(const ks_change *c);
  * imputation change without missing values, no class weights for
  * balanced classes...  1 when the profile is unknown. */
 int ks_change_matters(const ks_req *r, const ks_recipe *base, const ks_change *c);
+/* Whether change c, a difference of another node's recipe from base,
+ * may be borrowed into base: of an improve flavor (no model family
+ * switch), not a change of validation (the scores would no longer
+ * compare), a strategy that suits base's models, and one that can matter
+ * on this data. */
+int ks_change_borrowable(const ks_req *r, const ks_recipe *base, const ks_change *c);
 /* A parameter that sizes a model's work (trees, iterations, units): more
  * of it costs time, less of it is no improvement but a debug fix. */
 int ks_is_cost_param(const char *key);

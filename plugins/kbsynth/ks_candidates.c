@@ -386,6 +386,18 @@ ks_change_matters(const ks_req *r, const ks_recipe *base, const ks_change *c)
 }
 
 int
+ks_change_borrowable(const ks_req *r, const ks_recipe *base, const ks_change *c)
+{
+	if (ks_change_flavor(c) < 0)
+		return 0;
+	if (c->level == KS_LV_PIPELINE && strcmp(c->key, "validation") == 0)
+		return 0;
+	if (c->level == KS_LV_STRAT && c->kind == KS_ADD && !ks_strategy_suits(c->e, base))
+		return 0;
+	return ks_change_matters(r, base, c);
+}
+
+int
 ks_candidates(const ks_req *r, const ks_recipe *base, int flavor, ks_change *out,
 	      size_t cap, size_t *n)
 {

@@ -11,9 +11,12 @@
  *
  * A change a sibling (an earlier child of the same parent) already made
  * is not made again, and a parameter no sibling touched is preferred.  In
- * "reference" mode a change of the flavor that a better reference node
- * has over the parent is borrowed first.  The parent's seed (so its
- * folds) is kept, and the plan line says exactly what changed.
+ * "reference" mode a change that a better reference node has over the
+ * parent is borrowed first: of the flavor if any reference has one, else
+ * of another flavor (the references come from other branches, often
+ * another model family, whose preprocessing or strategy may still
+ * apply).  The parent's seed (so its folds) is kept, and the plan line
+ * says exactly what changed.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,15 +42,15 @@ flavor_of(const char *name, long seq)
 	return -1;
 }
 
-/* A change of the flavor that a reference better than the parent made,
- * not tried yet: its index in c->ref, or -1; *from gets the node. */
+/* A change of the flavor that a reference better than the parent has
+ * over it, not tried yet and borrowable: its index in c->ref, or -1;
+ * *from gets the node.  The refs in the request's order. */
 static long
 borrow(ks_req *r, improve_ctx *c, const ks_recipe *base, const ks_node *parent,
        int flavor, ks_node *from)
 {
 	json_object *refs;
 	size_t n_refs, i, k, got;
-	long best = -1;
 
 	refs = ks_req_array(r, "refs", &n_refs);
 	for (i = 0; i < n_refs; i++) {
@@ -70,20 +73,17 @@ borrow(ks_req *r, improve_ctx *c, const ks_recipe *base, const ks_node *parent,
 			int seen = 0;
 
 			if (ks_change_flavor(&c->ref[k]) != flavor
-			    || !ks_change_matters(r, base, &c->ref[k]))
+			    || !ks_change_borrowable(r, base, &c->ref[k]))
 				continue;
 			for (t = 0; t < c->n_tried; t++)
 				seen |= ks_change_same(&c->ref[k], &c->tried[t]);
 			if (!seen) {
-				best = (long)k;
 				*from = ref;
-				break;
+				return (long)k;
 			}
 		}
-		if (best >= 0)
-			break; /* the first better reference with something to borrow */
 	}
-	return best;
+	return -1;
 }
 
 int
@@ -132,11 +132,14 @@ ks_improve(ks_req *r, ks_buf *out, char *err, size_t errlen)
 		goto out;
 	}
 	ks_tried_changes(r, &base, "siblings", c->tried, KS_MAX_CHANGES, &c->n_tried);
-	if (mode && strcmp(mode, "reference") == 0) {
-		k = borrow(r, c, &base, &parent, flavor, &from);
+	/* a better node of another branch is usually another model family:
+	 * when it has nothing of the flavor to lend, what it does to its
+	 * data or its strategy may still carry over */
+	for (f = 0; chosen == NULL && mode && strcmp(mode, "reference") == 0 && f < 3; f++) {
+		k = borrow(r, c, &base, &parent, (flavor + f) % 3, &from);
 		if (k >= 0) {
 			chosen = &c->ref[k];
-			used = flavor;
+			used = (flavor + f) % 3;
 		}
 	}
 	for (f = 0; chosen == NULL && f < 3; f++) {
@@ -166,10 +169,14 @@ ks_improve(ks_req *r, ks_buf *out, char *err, size_t errlen)
 	}
 	ks_buf_printf(&plan, "Plan: improve node %ld (%s): ", parent.id, ks_flavor_name(used));
 	ks_change_words(&plan, chosen);
-	if (chosen >= c->ref && chosen < c->ref + KS_MAX_CHANGES)
+	if (chosen >= c->ref && chosen < c->ref + KS_MAX_CHANGES) {
 		ks_buf_printf(&plan, ", borrowed from node %ld (score %.6g), which does "
 			      "better", from.id, from.score);
-	if (used != flavor)
+		if (used != flavor)
+			ks_buf_printf(&plan, ", a %s change as no better node has a %s change "
+				      "that applies to this recipe", ks_flavor_name(used),
+				      ks_flavor_name(flavor));
+	} else if (used != flavor)
 		ks_buf_printf(&plan, ", a %s change as no %s change that could matter on "
 			      "this data is left to try", ks_flavor_name(used),
 			      ks_flavor_name(flavor));
