@@ -95,8 +95,9 @@ aml_progress_read(aml_search *s, aml_progress_snapshot *snap)
 	memset(snap, 0, sizeof *snap);
 	snap->best_node = -1;
 	pthread_mutex_lock(&s->lock);
-	/* a node is pending exactly while its expansion is in flight */
-	snap->done = (long)s->graph.n - s->in_flight;
+	/* not graph.n - in_flight: a resumed run's pending nodes wait
+	 * outside the workers until they are run again */
+	snap->done = (long)s->n_finished;
 	snap->max_nodes = s->max_nodes;
 	if (s->graph.best >= 0) {
 		snap->has_best = 1;

@@ -952,6 +952,7 @@ worker(void *arg)
 		    && aml_rescache_add(&s->cache, o.key, j.n->id) != AML_OK)
 			aml_warn("node result cache: out of memory; node %u not cached", j.n->id);
 		commit(j.n, &o);
+		s->n_finished++;
 		if (s->mcgs) {
 			int before = s->graph.best;
 
@@ -1074,6 +1075,7 @@ aml_search_replay_finished(aml_search *s, uint32_t id, aml_node *rec, char *err,
 		rc = aml_rescache_add(&s->cache, o.key, id);
 	}
 	commit(n, &o);
+	s->n_finished++;
 	outcome_free(&o);
 	if (rc != AML_OK)
 		return rc;

@@ -78,6 +78,7 @@ typedef struct aml_search {
 	const char *task_dir;    /* borrowed, may be NULL: for the journal */
 	int interrupted;         /* the stop flag stopped the search */
 	size_t n_interrupted;    /* nodes cut short, left pending for resume */
+	size_t n_finished;       /* nodes with a result (not pending) */
 
 	/* resume (aml_search_replay_*) */
 	int resumed;

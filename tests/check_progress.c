@@ -159,6 +159,7 @@ fake_init(fake *f, const char *const *kv)
 	ck_assert_int_eq(aml_graph_finish(&f->s.graph, n), 1);
 	aml_graph_add(&f->s.graph, -1, "draft", "primary");
 	f->s.in_flight = 1;
+	f->s.n_finished = 2;
 }
 
 static void

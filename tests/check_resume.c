@@ -384,13 +384,20 @@ START_TEST(ctrl_c_stops_cleanly_and_resumes)
 	ck_assert_int_eq(get_int(by, "pending"), 2);
 	json_object_put(sum);
 
-	/* the resume runs the two cut short again, with their scripts */
-	pid = start("c1", "resume", rundir, "-o", "executor.synthetic.latency_s=0.01", (char *)NULL);
+	/* the resume runs the two cut short again, with their scripts; one
+	 * worker, so one of them waits while the other runs, and the
+	 * progress lines count neither as done until it is */
+	pid = start("c1", "resume", rundir, "-o", "executor.synthetic.latency_s=0.4",
+		    "-o", "search.workers=1", "-o", "run.progress=plain",
+		    "-o", "run.progress_every_s=0.1", (char *)NULL);
 	rc = reap(pid);
 	snprintf(path, sizeof path, "%s/c1.err", tmpdir);
 	out = slurp(path);
 	ck_assert_msg(rc == 0 || rc == 1, "exit %d: %s", rc, out);
 	ck_assert_msg(strstr(out, "running again the script") != NULL, "%s", out);
+	ck_assert_msg(strstr(out, "progress: nodes ") != NULL, "%s", out);
+	ck_assert_msg(strncmp(strstr(out, "progress: nodes "), "progress: nodes 0/6 ", 20) == 0,
+		      "the first progress line counts a pending node as done: %s", out);
 	free(out);
 	check_complete(rundir, 6);
 }
