@@ -1138,10 +1138,16 @@ START_TEST(test_fuse_blends_families)
 	ck_assert_str_eq(m0, "tabular.random_forest");
 	ck_assert_str_eq(m1, "tabular.hist_gradient_boosting");
 	ck_assert_ptr_null(json_object_object_get(r, "model"));
-	/* the blend costs the sum: no seed averaging */
-	ck_assert_uint_eq(json_object_array_length(json_object_object_get(r, "strategy")), 0);
+	/* the blend costs the sum: no seed averaging; but its weights are
+	 * fitted, so a weak member cannot drag the strong one down */
+	ck_assert_uint_eq(json_object_array_length(json_object_object_get(r, "strategy")), 1);
+	ck_assert_str_eq(json_object_get_string(json_object_array_get_idx(
+		json_object_object_get(r, "strategy"), 0)), "tabular.stacking");
+	ck_assert(strstr(out, "BLEND_WEIGHTS = fit_blend_weights") != NULL);
 	ck_assert_msg(strstr(plan, "fuse node 5 (score 0.93) and node 3 (score 0.9)") != NULL
-		      && strstr(plan, "averaging their predicted probabilities") != NULL, "%s", plan);
+		      && strstr(plan, "averaging their predicted probabilities with weights")
+		      != NULL && strstr(plan, "; stacking the blend with weights fitted") != NULL,
+		      "%s", plan);
 	ck_assert(strstr(out, "register_model('tabular.random_forest')") != NULL);
 	ck_assert(strstr(out, "register_model('tabular.hist_gradient_boosting')") != NULL);
 	json_object_put(r);

@@ -12,7 +12,11 @@
  * probabilities (classification) or values (regression) on the same
  * folds, so the validation score is the blend's.  Strategy entries that
  * multiply the fits (tagged "ensemble", like seed averaging) are dropped:
- * the blend already averages several models and costs their sum.
+ * the blend already averages several models and costs their sum.  The
+ * strategy entries that go with a blend ("when:blend", like weights
+ * fitted on out-of-fold predictions) are added: an equal-weight blend
+ * of a strong model and weaker ones often scores below the strong one
+ * alone, which would make every fusion look like a step back.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,7 +68,7 @@ ks_fuse(ks_req *r, ks_buf *out, char *err, size_t errlen)
 	long origin[KS_MAX_MODELS];
 	source *v;
 	ks_recipe next;
-	ks_buf plan = {0}, skipped = {0}, dropped = {0};
+	ks_buf plan = {0}, skipped = {0}, dropped = {0}, added = {0};
 	int rc = AML_OK;
 
 	refs = ks_req_array(r, "refs", &n_refs);
@@ -123,6 +127,21 @@ ks_fuse(ks_req *r, ks_buf *out, char *err, size_t errlen)
 			ks_recipe_remove(&next, KS_LV_STRAT, next.strat[i].e);
 		}
 
+	for (i = 0; next.n_model > 1 && i < r->kb->strat.n && rc == AML_OK; i++) {
+		const ks_entry *e = &r->kb->strat.v[i];
+
+		if (e == r->kb->skeleton || !ks_entry_tagged(e, "when:blend")
+		    || ks_recipe_find(&next, KS_LV_STRAT, e))
+			continue;
+		rc = ks_recipe_add(&next, KS_LV_STRAT, e, NULL);
+		if (rc == AML_OK) {
+			ks_buf_printf(&added, "%s", added.len ? " and " : "");
+			ks_title_words(&added, e->e->title);
+		}
+	}
+	if (rc != AML_OK)
+		goto out;
+
 	ks_buf_puts(&plan, "Plan: fuse ");
 	for (i = 0; i < n; i++) {
 		ks_buf_printf(&plan, "%snode %ld", i == 0 ? "" : i + 1 == n ? " and " : ", ",
@@ -142,11 +161,14 @@ ks_fuse(ks_req *r, ks_buf *out, char *err, size_t errlen)
 		else
 			ks_buf_puts(&plan, " (added for diversity)");
 	}
-	ks_buf_printf(&plan, ", averaging their predicted %s on the same ",
-		      ks_is_classification(r->task) ? "probabilities" : "values");
+	ks_buf_printf(&plan, ", averaging their predicted %s%s on the same ",
+		      ks_is_classification(r->task) ? "probabilities" : "values",
+		      added.len ? " with weights" : "");
 	ks_validation_words(&plan, r->task, &next);
 	ks_buf_printf(&plan, ", which scores the blend; preprocessing, validation and seed "
 		      "from node %ld", v[0].node.id);
+	if (added.len)
+		ks_buf_printf(&plan, "; %s", ks_buf_str(&added));
 	if (dropped.len)
 		ks_buf_printf(&plan, "; dropped %s to keep the run time near the sum of "
 			      "the models'", ks_buf_str(&dropped));
@@ -164,5 +186,6 @@ out:
 	ks_buf_free(&plan);
 	ks_buf_free(&skipped);
 	ks_buf_free(&dropped);
+	ks_buf_free(&added);
 	return rc;
 }
