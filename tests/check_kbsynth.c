@@ -848,7 +848,8 @@ with_recipe(const char *code, json_object *r)
 }
 
 /* The recipe's keys whose values differ between a and b, as one line
- * ("params.n_estimators", "preprocess", ...); model params one by one. */
+ * ("params.n_estimators", "preprocess", ...); model params one by one.
+ * "lineage" is bookkeeping (what the recipe was made from), not a change. */
 static void
 recipe_diff(json_object *a, json_object *b, char *out, size_t cap)
 {
@@ -860,13 +861,14 @@ recipe_diff(json_object *a, json_object *b, char *out, size_t cap)
 	json_object_object_foreach(b, key, vb) {
 		json_object *va = json_object_object_get(a, key);
 
-		if (strcmp(key, "params") == 0 || json_object_equal(va, vb))
+		if (strcmp(key, "params") == 0 || strcmp(key, "lineage") == 0
+		    || json_object_equal(va, vb))
 			continue;
 		len += (size_t)snprintf(out + len, cap - len, "%s%s", len ? " " : "", key);
 	}
 	json_object_object_foreach(a, key2, va2) {
 		(void)va2;
-		if (!json_object_object_get_ex(b, key2, NULL))
+		if (strcmp(key2, "lineage") != 0 && !json_object_object_get_ex(b, key2, NULL))
 			len += (size_t)snprintf(out + len, cap - len, "%s-%s", len ? " " : "", key2);
 	}
 	if (pa && pb) {
@@ -945,6 +947,87 @@ START_TEST(test_improve_one_change)
 	free(plan);
 	free(out);
 	free(req);
+	free(code);
+	set_task(NULL);
+	aml_test_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
+/* An improve never steps back: no change of a child's recipe makes its
+ * parent's again (C 0.25 -> 1 after C 1 -> 0.25 spent a node on churn),
+ * and the recipe line records what it was made from. */
+START_TEST(test_improve_never_steps_back)
+{
+	char *dir = aml_test_tmpdir(), *code, *req, *child, *text, *out[64], diff[512];
+	char err[AML_ERRLEN] = "";
+	json_object *draft, *mid, *after, *lin;
+	tnode parent = {7, 3, NULL, NULL, NULL, NULL, 1, 0.9}, sibs[64];
+	gen_task g;
+	size_t n = 0, i;
+	int rc, seq, found;
+
+	write_task(dir, 3, &g);
+	set_task(&g.t);
+	code = rf_draft();
+	draft = recipe_of(code);
+	ck_assert_ptr_null(json_object_object_get(draft, "lineage"));
+	parent.code = code;
+	/* a child whose change can be undone: an option set to another of
+	 * its choices, which offer the old value back */
+	for (seq = 0;; seq++) {
+		char *plan;
+
+		ck_assert_int_lt(seq, 64);
+		req = op_request("improve", "features", NULL, seq, &parent, NULL, 0, NULL, 0);
+		child = answer_code(req, &plan);
+		free(req);
+		found = strstr(plan, "missing_indicator true -> false") != NULL
+			|| strstr(plan, "strategy median -> mean") != NULL;
+		free(plan);
+		if (found)
+			break;
+		free(child);
+	}
+	mid = recipe_of(child);
+	lin = json_object_object_get(mid, "lineage");
+	ck_assert_ptr_nonnull(lin);
+	ck_assert_uint_eq(json_object_array_length(lin), 1);
+	parent.id = 8;
+	parent.code = child;
+	/* improve the child until every single change was tried by a
+	 * sibling: each answer is shown to the next as a sibling */
+	while (n < 64) {
+		req = op_request("improve", "features", NULL, (int)n, &parent, sibs, n,
+				 NULL, 0);
+		rc = ask(req, &text, err);
+		free(req);
+		if (rc != AML_OK)
+			break;
+		out[n] = script_of(text);
+		free(text);
+		after = recipe_of(out[n]);
+		recipe_diff(draft, after, diff, sizeof diff);
+		ck_assert_msg(diff[0] != '\0', "answer %zu made the grandparent's recipe again", n);
+		recipe_diff(mid, after, diff, sizeof diff);
+		ck_assert_msg(diff[0] != '\0', "answer %zu made the parent's recipe again", n);
+		lin = json_object_object_get(after, "lineage");
+		ck_assert_uint_eq(json_object_array_length(lin), 2);
+		ck_assert(json_object_equal(json_object_array_get_idx(lin, 1),
+					    json_object_array_get_idx(json_object_object_get(mid,
+							"lineage"), 0)));
+		json_object_put(after);
+		sibs[n] = (tnode){20 + (int)n, 8, out[n], NULL, NULL, NULL, 1, 0.9};
+		n++;
+	}
+	ck_assert_int_eq(rc, AML_EUNSUPPORTED);
+	ck_assert_msg(strstr(err, "already tried") != NULL, "%s", err);
+	ck_assert_uint_ge(n, 4);
+	for (i = 0; i < n; i++)
+		free(out[i]);
+	json_object_put(mid);
+	json_object_put(draft);
+	free(child);
 	free(code);
 	set_task(NULL);
 	aml_test_rmtree(dir);
@@ -1138,11 +1221,14 @@ START_TEST(test_fuse_blends_families)
 	ck_assert_str_eq(m0, "tabular.random_forest");
 	ck_assert_str_eq(m1, "tabular.hist_gradient_boosting");
 	ck_assert_ptr_null(json_object_object_get(r, "model"));
-	/* the blend costs the sum: no seed averaging; but its weights are
-	 * fitted, so a weak member cannot drag the strong one down */
-	ck_assert_uint_eq(json_object_array_length(json_object_object_get(r, "strategy")), 1);
+	/* the better node's seed averaging stays, so the forest scores as in
+	 * its node; the weights are fitted, so a weak member cannot drag the
+	 * strong one down */
+	ck_assert_uint_eq(json_object_array_length(json_object_object_get(r, "strategy")), 2);
 	ck_assert_str_eq(json_object_get_string(json_object_array_get_idx(
-		json_object_object_get(r, "strategy"), 0)), "tabular.stacking");
+		json_object_object_get(r, "strategy"), 0)), "tabular.seed_averaging");
+	ck_assert_str_eq(json_object_get_string(json_object_array_get_idx(
+		json_object_object_get(r, "strategy"), 1)), "tabular.stacking");
 	ck_assert(strstr(out, "BLEND_WEIGHTS = fit_blend_weights") != NULL);
 	ck_assert_msg(strstr(plan, "fuse node 5 (score 0.93) and node 3 (score 0.9)") != NULL
 		      && strstr(plan, "averaging their predicted probabilities with weights")
@@ -1788,6 +1874,7 @@ main(void)
 	tcase_add_test(tc, test_no_task_no_model);
 	tcase_add_loop_test(tc, test_improve_one_change, 0, 3);
 	tcase_add_test(tc, test_improve_hyperparameter_step);
+	tcase_add_test(tc, test_improve_never_steps_back);
 	tcase_add_test(tc, test_improve_reference_borrows);
 	tcase_add_test(tc, test_improve_reference_borrows_other_flavor);
 	tcase_add_test(tc, test_fuse_blends_families);

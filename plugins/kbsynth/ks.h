@@ -52,6 +52,7 @@
 #define KS_MAX_ENTRIES 256 /* entries of one level */
 #define KS_MAX_PARTS 32    /* data or strategy entries in one recipe */
 #define KS_MAX_MODELS 4    /* models in one recipe (a blend) */
+#define KS_LINEAGE 8       /* ancestors' recipe hashes a recipe carries */
 #define KS_MAX_CHANGES 128 /* changes between two recipes, candidates */
 
 typedef struct ks_state {
@@ -169,6 +170,11 @@ typedef struct ks_recipe {
 	size_t n_strat;
 	ks_part pipeline;    /* the skeleton: folds, validation, test_from, class_weight */
 	int64_t seed;
+	/* hashes (ks_recipe_hash) of the recipes this one was made from by
+	 * improve, recall or debug, the parent's first: a change that
+	 * would make one of them again is never proposed */
+	uint64_t lineage[KS_LINEAGE];
+	size_t n_lineage;
 } ks_recipe;
 
 void ks_recipe_init(ks_recipe *r);
@@ -194,6 +200,11 @@ int ks_recipe_read(const ks_kb *kb, const char *code, ks_recipe *r, ks_buf *note
 		   char *err, size_t errlen);
 /* The recipe as the JSON object of its script's recipe line (new). */
 json_object *ks_recipe_json(const ks_recipe *r);
+/* A hash of what the recipe makes (its line without the lineage); 0
+ * when out of memory. */
+uint64_t ks_recipe_hash(const ks_recipe *r);
+/* next, a copy of base about to be changed, records base as its parent. */
+void ks_recipe_descend(ks_recipe *next, const ks_recipe *base);
 
 /* ------------------------------------------------------------------ */
 /* ks_recipe.c: changes                                                */
@@ -222,6 +233,9 @@ int ks_change_apply(ks_recipe *r, const ks_change *c);
 /* "n_estimators 300 -> 450 in random forest", "folds 5 -> 8",
  * "added seed averaging (tabular.seed_averaging)". */
 void ks_change_words(ks_buf *b, const ks_change *c);
+/* Whether applying c to base makes base itself or one of its ancestors
+ * again (a step back, or no step). */
+int ks_change_revisits(const ks_recipe *base, const ks_change *c);
 /* Same place (level, entry, parameter, kind). */
 int ks_change_same_place(const ks_change *a, const ks_change *b);
 /* Same place and same new value. */

@@ -394,7 +394,7 @@ ks_change_borrowable(const ks_req *r, const ks_recipe *base, const ks_change *c)
 		return 0;
 	if (c->level == KS_LV_STRAT && c->kind == KS_ADD && !ks_strategy_suits(c->e, base))
 		return 0;
-	return ks_change_matters(r, base, c);
+	return ks_change_matters(r, base, c) && !ks_change_revisits(base, c);
 }
 
 int
@@ -409,9 +409,10 @@ ks_candidates(const ks_req *r, const ks_recipe *base, int flavor, ks_change *out
 	case KS_FL_FEATURES: feature_candidates(r, base, out, cap, n); break;
 	default: strategy_candidates(r, base, out, cap, n); break;
 	}
-	/* keep the changes that can make a difference on this data */
+	/* keep the changes that can make a difference on this data and
+	 * that do not step back to a recipe the branch already ran */
 	for (i = 0; i < *n; i++) {
-		if (ks_change_matters(r, base, &out[i]))
+		if (ks_change_matters(r, base, &out[i]) && !ks_change_revisits(base, &out[i]))
 			out[k++] = out[i];
 		else
 			ks_change_free(&out[i]);

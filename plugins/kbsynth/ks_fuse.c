@@ -11,8 +11,9 @@
  * are added for diversity.  The skeleton averages the models'
  * probabilities (classification) or values (regression) on the same
  * folds, so the validation score is the blend's.  Strategy entries that
- * multiply the fits (tagged "ensemble", like seed averaging) are dropped:
- * the blend already averages several models and costs their sum.  The
+ * multiply the fits (tagged "ensemble", like seed averaging) stay: without
+ * them a seeded member (a network, a forest) scores below its source, and
+ * the skeleton fits a member that takes no seed only once.  The
  * strategy entries that go with a blend ("when:blend", like weights
  * fitted on out-of-fold predictions) are added: an equal-weight blend
  * of a strong model and weaker ones often scores below the strong one
@@ -68,7 +69,7 @@ ks_fuse(ks_req *r, ks_buf *out, char *err, size_t errlen)
 	long origin[KS_MAX_MODELS];
 	source *v;
 	ks_recipe next;
-	ks_buf plan = {0}, skipped = {0}, dropped = {0}, added = {0};
+	ks_buf plan = {0}, skipped = {0}, added = {0};
 	int rc = AML_OK;
 
 	refs = ks_req_array(r, "refs", &n_refs);
@@ -101,6 +102,7 @@ ks_fuse(ks_req *r, ks_buf *out, char *err, size_t errlen)
 	rc = ks_recipe_copy(&next, &v[0].rec);
 	if (rc != AML_OK)
 		goto out;
+	next.n_lineage = 0; /* the root of a new branch */
 	while (next.n_model > 0)
 		ks_recipe_remove(&next, KS_LV_MODEL, next.model[0].e);
 	for (i = 0; i < n && rc == AML_OK; i++)
@@ -120,13 +122,9 @@ ks_fuse(ks_req *r, ks_buf *out, char *err, size_t errlen)
 		}
 	if (rc != AML_OK)
 		goto out;
-	for (i = next.n_strat; next.n_model > 1 && i-- > 0;)
-		if (ks_entry_tagged(next.strat[i].e, "ensemble")) {
-			ks_buf_printf(&dropped, "%s", dropped.len ? " and " : "");
-			ks_title_words(&dropped, next.strat[i].e->e->title);
-			ks_recipe_remove(&next, KS_LV_STRAT, next.strat[i].e);
-		}
-
+	/* strategies tagged "ensemble" (seed averaging) stay: a member's
+	 * score in the blend is then its source's; the script fits a model
+	 * that takes no seed once */
 	for (i = 0; next.n_model > 1 && i < r->kb->strat.n && rc == AML_OK; i++) {
 		const ks_entry *e = &r->kb->strat.v[i];
 
@@ -169,9 +167,6 @@ ks_fuse(ks_req *r, ks_buf *out, char *err, size_t errlen)
 		      "from node %ld", v[0].node.id);
 	if (added.len)
 		ks_buf_printf(&plan, "; %s", ks_buf_str(&added));
-	if (dropped.len)
-		ks_buf_printf(&plan, "; dropped %s to keep the run time near the sum of "
-			      "the models'", ks_buf_str(&dropped));
 	if (skipped.len)
 		ks_buf_printf(&plan, "; node(s) %s left out (no recipe line)", ks_buf_str(&skipped));
 	if (next.n_model < 2)
@@ -185,7 +180,6 @@ out:
 	ks_recipe_free(&next);
 	ks_buf_free(&plan);
 	ks_buf_free(&skipped);
-	ks_buf_free(&dropped);
 	ks_buf_free(&added);
 	return rc;
 }

@@ -401,6 +401,7 @@ ks_recall(ks_req *r, ks_buf *out, char *err, size_t errlen)
 		goto out;
 	}
 	rc = ks_recipe_copy(&next, base);
+	ks_recipe_descend(&next, base);
 	if (rc == AML_OK)
 		rc = ks_change_apply(&next, &c->chosen);
 	if (rc != AML_OK) {

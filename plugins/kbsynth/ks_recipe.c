@@ -4,6 +4,7 @@
  * added and removed.  See ks.h for the recipe format.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -204,6 +205,8 @@ ks_recipe_copy(ks_recipe *dst, const ks_recipe *src)
 	dst->n_data = src->n_data;
 	dst->n_strat = src->n_strat;
 	dst->seed = src->seed;
+	memcpy(dst->lineage, src->lineage, sizeof dst->lineage);
+	dst->n_lineage = src->n_lineage;
 	if (parts_copy(dst->model, src->model, src->n_model) != AML_OK
 	    || parts_copy(dst->data, src->data, src->n_data) != AML_OK
 	    || parts_copy(dst->strat, src->strat, src->n_strat) != AML_OK
@@ -344,6 +347,20 @@ ks_recipe_read(const ks_kb *kb, const char *code, ks_recipe *r, ks_buf *notes,
 	}
 	v = ks_obj_get(j, "seed");
 	r->seed = v && json_object_is_type(v, json_type_int) ? json_object_get_int64(v) : 0;
+	arr = ks_obj_get(j, "lineage");
+	n = arr && json_object_is_type(arr, json_type_array) ? json_object_array_length(arr) : 0;
+	for (i = 0; i < n && r->n_lineage < KS_LINEAGE; i++) {
+		const char *hex = json_object_get_string(json_object_array_get_idx(arr, i));
+		char *e;
+		unsigned long long h;
+
+		if (hex == NULL)
+			continue;
+		errno = 0;
+		h = strtoull(hex, &e, 16);
+		if (errno == 0 && e != hex && *e == '\0' && h != 0)
+			r->lineage[r->n_lineage++] = (uint64_t)h;
+	}
 	/* the skeleton's options are top-level keys */
 	r->pipeline.e = kb->skeleton;
 	r->pipeline.params = params_over(kb->skeleton, j);
@@ -480,5 +497,69 @@ ks_recipe_json(const ks_recipe *r)
 		}
 		json_object_put(pp);
 	}
+	if (r->n_lineage > 0) {
+		arr = json_object_new_array();
+		for (i = 0; arr && i < r->n_lineage; i++) {
+			char hex[17];
+
+			snprintf(hex, sizeof hex, "%016llx", (unsigned long long)r->lineage[i]);
+			json_object_array_add(arr, json_object_new_string(hex));
+		}
+		json_object_object_add(o, "lineage", arr);
+	}
 	return o;
+}
+
+uint64_t
+ks_recipe_hash(const ks_recipe *r)
+{
+	ks_recipe bare = *r; /* shallow: ks_recipe_json only reads */
+	json_object *o;
+	const char *s;
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+
+	bare.n_lineage = 0;
+	o = ks_recipe_json(&bare);
+	s = o ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN) : NULL;
+	if (s == NULL) {
+		json_object_put(o);
+		return 0;
+	}
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	json_object_put(o);
+	return h | 1; /* 0 means no hash */
+}
+
+void
+ks_recipe_descend(ks_recipe *next, const ks_recipe *base)
+{
+	uint64_t h = ks_recipe_hash(base);
+	size_t i, n = base->n_lineage < KS_LINEAGE ? base->n_lineage : KS_LINEAGE - 1;
+
+	if (h == 0)
+		return;
+	for (i = n; i > 0; i--)
+		next->lineage[i] = base->lineage[i - 1];
+	next->lineage[0] = h;
+	next->n_lineage = n + 1;
+}
+
+int
+ks_change_revisits(const ks_recipe *base, const ks_change *c)
+{
+	ks_recipe t;
+	uint64_t h;
+	size_t i;
+	int hit = 0;
+
+	if (ks_recipe_copy(&t, base) != AML_OK)
+		return 0;
+	if (ks_change_apply(&t, c) == AML_OK && (h = ks_recipe_hash(&t)) != 0) {
+		hit = h == ks_recipe_hash(base);
+		for (i = 0; i < base->n_lineage && !hit; i++)
+			hit = h == base->lineage[i];
+	}
+	ks_recipe_free(&t);
+	return hit;
 }

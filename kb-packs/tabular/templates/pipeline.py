@@ -324,7 +324,9 @@ def fit_predict(X, y, X_preds, cols, n_out, log_target):
     per_model = []
     for member in MODELS:
         outs = [np.zeros((len(Xp), n_out)) for Xp in X_preds]
+        fits = 0
         for s in SEEDS:
+            fits += 1
             if CLASSIFICATION and len(present) == 1:
                 for o in outs:
                     o[:, present[0]] += 1.0
@@ -337,8 +339,19 @@ def fit_predict(X, y, X_preds, cols, n_out, log_target):
                 else:
                     p = np.asarray(pipe.predict(Xp), float).reshape(len(Xp), -1)
                     o += np.expm1(p) if log_target else p
-        per_model.append([o / len(SEEDS) for o in outs])
+            if not uses_seed(pipe):
+                break  # the same fit for every seed: once is enough
+        per_model.append([o / fits for o in outs])
     return per_model
+
+
+def uses_seed(pipe):
+    """Whether any step of the fitted pipeline takes a random_state."""
+    try:
+        return any(k == "random_state" or k.endswith("__random_state")
+                   for k in pipe.get_params(deep=True))
+    except Exception:
+        return True
 
 
 WEIGHTS = None  # the blend's model weights; None: equal
@@ -350,6 +363,32 @@ def blend(per_model, frame, weights=None):
     weights (or WEIGHTS) when set."""
     w = weights if weights is not None else WEIGHTS
     return np.average([preds[frame] for preds in per_model], axis=0, weights=w)
+
+
+def best_cutoff(y, p1):
+    """(cut-off, F1) of the best cut-off on positive-class probabilities
+    p1; ties go to the one nearest 0.5."""
+    grid = np.linspace(0.05, 0.95, 91)
+    f1s = np.asarray([skm.f1_score(y, (p1 >= t).astype(int), zero_division=0) for t in grid])
+    best = np.flatnonzero(f1s >= np.max(f1s) - 1e-12)
+    pick = best[np.argmin(np.abs(grid[best] - 0.5))]
+    return float(grid[pick]), float(f1s[pick])
+
+
+def tunes_cutoff():
+    """Binary F1 on labels: main() picks the cut-off on the out-of-fold
+    probabilities, so the score of probabilities is at their best cut-off."""
+    return CLASSIFICATION and METRIC == "f1" and TASK.get("output", "label") == "label"
+
+
+def blend_objective(y, p):
+    """What the pipeline will report for out-of-fold predictions p: the
+    metric, at the best cut-off when main() tunes one.  Blend weights are
+    fitted to this."""
+    p = np.asarray(p)
+    if tunes_cutoff() and p.ndim == 2 and p.shape[1] == 2:
+        return best_cutoff(y, p[:, 1])[1]
+    return score(y, p)
 
 
 def short(name):
@@ -495,15 +534,10 @@ def main():
             ", ".join("%s %.2f" % (short(m["name"]), w) for m, w in zip(MODELS, WEIGHTS)),
             METRIC, cv))
     threshold = None
-    if CLASSIFICATION and n_out == 2 and METRIC == "f1" and TASK.get("output") == "label":
+    if n_out == 2 and tunes_cutoff():
         # F1 depends on the cut-off: pick it on the out-of-fold probabilities
         seen = ~np.isnan(oof[:, 1])
-        grid = np.linspace(0.05, 0.95, 91)
-        f1s = [skm.f1_score(y[seen], (oof[seen, 1] >= t).astype(int), zero_division=0)
-               for t in grid]
-        best = np.flatnonzero(np.asarray(f1s) >= np.max(f1s) - 1e-12)
-        threshold = float(grid[best[np.argmin(np.abs(grid[best] - 0.5))]])  # ties: nearest 0.5
-        cv = float(np.max(f1s))
+        threshold, cv = best_cutoff(y[seen], oof[seen, 1])
         log("F1 cut-off %.2f on out-of-fold probabilities: f1 %.6f" % (threshold, cv))
 
     if from_folds:
