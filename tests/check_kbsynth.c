@@ -437,8 +437,11 @@ check_submission(const char *dir, const gen_task *g)
 		for (tok = strtok_r(vals, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 			cols++;
 			if (g->t.output == AML_OUT_LABEL) {
-				ck_assert_msg(strcmp(tok, "alpha") == 0 || strcmp(tok, "beta") == 0
-					      || strcmp(tok, "gamma") == 0, "label '%s'", tok);
+				size_t k;
+
+				for (k = 0; k < g->t.n_classes && strcmp(tok, g->classes[k]) != 0; k++)
+					;
+				ck_assert_msg(k < g->t.n_classes, "label '%s'", tok);
 				continue;
 			}
 			ck_assert_msg(aml_parse_double(tok, &v) == 0 && isfinite(v), "value '%s'", tok);
@@ -1820,6 +1823,44 @@ START_TEST(test_blend_runs_on_values)
 }
 END_TEST
 
+/* Binary F1 on labels: a fusion's weights are fitted to F1 at the
+ * cut-off the script picks (blend_objective), and the script still
+ * reports that F1 and writes labels. */
+START_TEST(test_blend_f1_cutoff)
+{
+	char *dir = aml_test_tmpdir(), *hgb, *rf, *req, *out, *plan, *log;
+	tnode refs[2] = {{3, -1, NULL, NULL, NULL, NULL, 1, 0.80},
+			 {5, -1, NULL, NULL, NULL, NULL, 1, 0.85}};
+	gen_task g;
+
+	write_task(dir, 1, &g);
+	g.t.output = AML_OUT_LABEL;
+	g.t.metric = "f1";
+	set_task(&g.t);
+	hgb = draft_code(0, NULL, 0);
+	rf = rf_draft();
+	refs[0].code = hgb;
+	refs[1].code = rf;
+	req = op_request("fuse", NULL, "aggregation", 0, NULL, NULL, 0, refs, 2);
+	out = answer_code(req, &plan);
+	ck_assert(strstr(out, "BLEND_WEIGHTS = fit_blend_weights") != NULL);
+	ck_assert(strstr(out, "blend_objective") != NULL);
+	run_script(dir, out, &g, plan);
+	log = read_text(dir, "out.txt");
+	ck_assert_msg(strstr(log, "blend weights ") != NULL, "%s", log);
+	ck_assert_msg(strstr(log, "F1 cut-off ") != NULL, "%s", log);
+	free(log);
+	free(out);
+	free(plan);
+	free(req);
+	free(hgb);
+	free(rf);
+	set_task(NULL);
+	aml_test_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
 /* Per test (forked): a real kb over the tabular pack behind the mock
  * host's kb_query, and the plugin opened and initialised. */
 static void
@@ -1888,6 +1929,7 @@ main(void)
 	tcase_add_loop_test(run, test_drafts_run, 0, (int)AML_ARRAY_LEN(runs));
 	tcase_add_test(run, test_derived_scripts_run);
 	tcase_add_test(run, test_blend_runs_on_values);
+	tcase_add_test(run, test_blend_f1_cutoff);
 	tcase_add_test(run, test_optional_entries_run);
 	tcase_set_timeout(run, 240);
 	suite_add_tcase(s, tc);

@@ -369,7 +369,11 @@ def best_cutoff(y, p1):
     """(cut-off, F1) of the best cut-off on positive-class probabilities
     p1; ties go to the one nearest 0.5."""
     grid = np.linspace(0.05, 0.95, 91)
-    f1s = np.asarray([skm.f1_score(y, (p1 >= t).astype(int), zero_division=0) for t in grid])
+    pos = np.asarray(y) == 1
+    pred = np.asarray(p1)[None, :] >= grid[:, None]  # all cut-offs at once
+    tp = (pred & pos).sum(axis=1)
+    wrong = (pred & ~pos).sum(axis=1) + (~pred & pos).sum(axis=1)
+    f1s = np.where(tp > 0, 2.0 * tp / np.maximum(2 * tp + wrong, 1), 0.0)
     best = np.flatnonzero(f1s >= np.max(f1s) - 1e-12)
     pick = best[np.argmin(np.abs(grid[best] - 0.5))]
     return float(grid[pick]), float(f1s[pick])
