@@ -233,8 +233,8 @@ int ks_change_apply(ks_recipe *r, const ks_change *c);
 /* "n_estimators 300 -> 450 in random forest", "folds 5 -> 8",
  * "added seed averaging (tabular.seed_averaging)". */
 void ks_change_words(ks_buf *b, const ks_change *c);
-/* Whether applying c to base makes base itself or one of its ancestors
- * again (a step back, or no step). */
+/* Whether applying c to base makes one of base's ancestors again (a
+ * step back).  Candidate changes always move away from base itself. */
 int ks_change_revisits(const ks_recipe *base, const ks_change *c);
 /* Same place (level, entry, parameter, kind). */
 int ks_change_same_place(const ks_change *a, const ks_change *b);

@@ -122,9 +122,8 @@ ks_fuse(ks_req *r, ks_buf *out, char *err, size_t errlen)
 		}
 	if (rc != AML_OK)
 		goto out;
-	/* strategies tagged "ensemble" (seed averaging) stay: a member's
-	 * score in the blend is then its source's; the script fits a model
-	 * that takes no seed once */
+	/* the blend's own strategies (its weights); the sources' strategies,
+	 * seed averaging included, stay as they are */
 	for (i = 0; next.n_model > 1 && i < r->kb->strat.n && rc == AML_OK; i++) {
 		const ks_entry *e = &r->kb->strat.v[i];
 

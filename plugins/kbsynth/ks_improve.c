@@ -160,9 +160,10 @@ ks_improve(ks_req *r, ks_buf *out, char *err, size_t errlen)
 		goto out;
 	}
 	rc = ks_recipe_copy(&next, &base);
-	ks_recipe_descend(&next, &base);
-	if (rc == AML_OK)
+	if (rc == AML_OK) {
+		ks_recipe_descend(&next, &base);
 		rc = ks_change_apply(&next, chosen);
+	}
 	if (rc != AML_OK) {
 		ks_seterr(err, errlen, "kbsynth: cannot apply the change to node %ld's "
 			  "recipe", parent.id);

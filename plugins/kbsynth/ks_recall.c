@@ -401,9 +401,10 @@ ks_recall(ks_req *r, ks_buf *out, char *err, size_t errlen)
 		goto out;
 	}
 	rc = ks_recipe_copy(&next, base);
-	ks_recipe_descend(&next, base);
-	if (rc == AML_OK)
+	if (rc == AML_OK) {
+		ks_recipe_descend(&next, base);
 		rc = ks_change_apply(&next, &c->chosen);
+	}
 	if (rc != AML_OK) {
 		ks_seterr(err, errlen, "kbsynth: cannot apply the recalled change");
 		goto out;

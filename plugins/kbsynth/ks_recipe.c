@@ -555,11 +555,9 @@ ks_change_revisits(const ks_recipe *base, const ks_change *c)
 
 	if (ks_recipe_copy(&t, base) != AML_OK)
 		return 0;
-	if (ks_change_apply(&t, c) == AML_OK && (h = ks_recipe_hash(&t)) != 0) {
-		hit = h == ks_recipe_hash(base);
+	if (ks_change_apply(&t, c) == AML_OK && (h = ks_recipe_hash(&t)) != 0)
 		for (i = 0; i < base->n_lineage && !hit; i++)
 			hit = h == base->lineage[i];
-	}
 	ks_recipe_free(&t);
 	return hit;
 }
